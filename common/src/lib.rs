@@ -1,1 +1,18 @@
-pub fn x(){}
+//! The parts both sides of bulkhead share: the wire protocol, its codec and
+//! framing, the handshake, the shared-memory audio block, bridged-copy
+//! manifests and logging setup.
+
+pub mod codec;
+pub mod error;
+pub mod framing;
+pub mod handshake;
+pub mod logging;
+pub mod manifest;
+pub mod protocol;
+pub mod shm;
+
+pub use error::ProtocolError;
+
+/// Identifies one plugin object inside one host process. Handed out by the
+/// host and never reused within that process.
+pub type InstanceId = u64;

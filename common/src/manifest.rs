@@ -1,0 +1,137 @@
+//! The manifest beside a bridged copy: `Foo.clap` (a copy of the bridge
+//! library) and `Foo.clap.bulkhead.json` naming the real plugin.
+//!
+//! ```json
+//! { "format": 1, "plugin": "/usr/lib/clap/Foo.clap", "host": null, "cache": null }
+//! ```
+//! `plugin` may be relative to the manifest's directory. `host` optionally
+//! names the `bulkhead-host` binary to run. `cache` holds the real plugin's
+//! descriptors with the file size and modification time they were read
+//! from; the bridge refreshes it when the file changed.
+
+use crate::protocol::clap::plugin::PluginDescriptor;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const FORMAT_VERSION: u32 = 1;
+pub const SUFFIX: &str = ".bulkhead.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("no bulkhead manifest at {0}")]
+    Missing(PathBuf),
+    #[error("cannot read manifest {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("manifest {0} is malformed: {1}")]
+    Malformed(PathBuf, String),
+    #[error("manifest {path} has format {found}, this bulkhead reads format {FORMAT_VERSION}")]
+    Version { path: PathBuf, found: u32 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DescriptorCache {
+    pub plugin_size: u64,
+    pub plugin_mtime_ns: i64,
+    pub descriptors: Vec<PluginDescriptor>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub format: u32,
+    pub plugin: PathBuf,
+    #[serde(default)]
+    pub host: Option<PathBuf>,
+    #[serde(default)]
+    pub cache: Option<DescriptorCache>,
+}
+
+/// Where the manifest of the bridged copy at `copy` lives.
+pub fn path_for(copy: &Path) -> PathBuf {
+    let mut name = copy.file_name().unwrap_or_default().to_os_string();
+    name.push(SUFFIX);
+    copy.with_file_name(name)
+}
+
+/// Size and modification time identifying one version of a plugin file.
+pub fn file_stamp(path: &Path) -> std::io::Result<(u64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok((m.size(), m.mtime() * 1_000_000_000 + m.mtime_nsec()))
+}
+
+impl Manifest {
+    pub fn new(plugin: PathBuf) -> Self {
+        Self {
+            format: FORMAT_VERSION,
+            plugin,
+            host: None,
+            cache: None,
+        }
+    }
+
+    /// Reads the manifest of the bridged copy at `copy`.
+    ///
+    /// # Errors
+    /// Missing, unreadable, malformed or of another format version.
+    pub fn load_for(copy: &Path) -> Result<Self, ManifestError> {
+        let path = path_for(copy);
+        let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ManifestError::Missing(path.clone()),
+            _ => ManifestError::Io(path.clone(), e),
+        })?;
+        let mut m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| ManifestError::Malformed(path.clone(), e.to_string()))?;
+        if m.format != FORMAT_VERSION {
+            return Err(ManifestError::Version {
+                path,
+                found: m.format,
+            });
+        }
+        if m.plugin.is_relative() {
+            if let Some(dir) = path.parent() {
+                m.plugin = dir.join(&m.plugin);
+            }
+        }
+        Ok(m)
+    }
+
+    /// Writes the manifest beside `copy`, atomically (write, then rename).
+    ///
+    /// # Errors
+    /// I/O failure.
+    pub fn store_for(&self, copy: &Path) -> std::io::Result<()> {
+        let path = path_for(copy);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// The cached descriptors, if they were read from the plugin file as it
+    /// is now.
+    pub fn fresh_descriptors(&self) -> Option<&[PluginDescriptor]> {
+        let cache = self.cache.as_ref()?;
+        let stamp = file_stamp(&self.plugin).ok()?;
+        (stamp == (cache.plugin_size, cache.plugin_mtime_ns)).then_some(&cache.descriptors[..])
+    }
+}
+
+/// Makes a bridged copy of `real_plugin` at `dest`: a file of its own (the
+/// dynamic loader shares one library per inode, so a link would make all
+/// copies one) holding the bridge library, plus its manifest.
+///
+/// # Errors
+/// I/O failure.
+pub fn make_bridged_copy(
+    bridge_library: &Path,
+    real_plugin: &Path,
+    dest: &Path,
+    host: Option<&Path>,
+) -> std::io::Result<()> {
+    let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::copy(bridge_library, &tmp)?;
+    std::fs::rename(&tmp, dest)?;
+    let mut m = Manifest::new(std::path::absolute(real_plugin)?);
+    m.host = host.map(std::path::absolute).transpose()?;
+    m.store_for(dest)
+}

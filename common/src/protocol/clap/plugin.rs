@@ -1,0 +1,93 @@
+//! `clap_plugin_factory` and `clap_plugin`: listing, creating, activating.
+
+use crate::shm::AudioLayout;
+use serde::{Deserialize, Serialize};
+
+/// `clap_plugin_descriptor`, owned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PluginDescriptor {
+    pub id: String,
+    pub name: String,
+    pub vendor: Option<String>,
+    pub url: Option<String>,
+    pub manual_url: Option<String>,
+    pub support_url: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub features: Vec<String>,
+}
+
+/// Lists every plugin of the host's plugin file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ListPlugins;
+
+/// What the DAW is, as the plugin will see it through `clap_host`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HostIdentity {
+    pub name: String,
+    pub vendor: String,
+    pub url: String,
+    pub version: String,
+}
+
+/// Which host extensions the DAW offers, and its answers to the questions a
+/// plugin may ask synchronously (cached so the host can answer locally).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HostCapabilities {
+    pub log: bool,
+    pub params: bool,
+    pub state: bool,
+    pub latency: bool,
+    pub tail: bool,
+    pub audio_ports: bool,
+    pub note_ports: bool,
+    pub voice_info: bool,
+    /// `clap_host_audio_ports::is_rescan_flag_supported`, one bit per flag.
+    pub audio_ports_rescan_flags: u32,
+    /// `clap_host_note_ports::supported_dialects`.
+    pub note_dialects: u32,
+}
+
+/// Creates and initialises one plugin instance.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CreatePlugin {
+    pub plugin_id: String,
+    pub host: HostIdentity,
+    pub caps: HostCapabilities,
+}
+
+/// The plugin extensions the bridge can carry, as the plugin offers them.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PluginExtensions {
+    pub audio_ports: bool,
+    pub note_ports: bool,
+    pub params: bool,
+    pub state: bool,
+    pub latency: bool,
+    pub tail: bool,
+    pub render: bool,
+    pub voice_info: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CreatedPlugin {
+    pub instance: crate::InstanceId,
+    pub extensions: PluginExtensions,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DestroyPlugin;
+
+/// `clap_plugin::activate`. The shared-memory region travels with this
+/// message as a descriptor; its layout is derived from `layout` on both
+/// sides.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Activate {
+    pub sample_rate: f64,
+    pub min_frames: u32,
+    pub max_frames: u32,
+    pub layout: AudioLayout,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Deactivate;

@@ -1,0 +1,88 @@
+//! The envelope every frame carries, and sending/receiving it.
+
+use super::clap;
+use crate::handshake::Hello;
+use crate::{codec, framing, InstanceId, ProtocolError};
+use serde::{Deserialize, Serialize};
+use std::os::fd::{OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+
+/// Main-thread requests of every format.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Control {
+    Clap(clap::MainControl),
+}
+
+/// Replies to [`Control`].
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Reply {
+    Clap(clap::MainReply),
+}
+
+/// Host→bridge calls that need no answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Callback {
+    Clap(clap::MainCallback),
+}
+
+impl From<clap::MainControl> for Control {
+    fn from(c: clap::MainControl) -> Self {
+        Control::Clap(c)
+    }
+}
+
+impl TryFrom<Reply> for clap::MainReply {
+    type Error = Reply;
+    fn try_from(r: Reply) -> Result<Self, Reply> {
+        match r {
+            Reply::Clap(c) => Ok(c),
+        }
+    }
+}
+
+/// One frame's content.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Message {
+    Hello(Hello),
+    Request {
+        seq: u64,
+        instance: InstanceId,
+        body: Control,
+    },
+    Reply {
+        seq: u64,
+        body: Reply,
+    },
+    Callback {
+        instance: InstanceId,
+        body: Callback,
+    },
+}
+
+/// Encodes `msg` into `scratch` (reused) and writes it as one frame.
+///
+/// # Errors
+/// Encoding or transport failure; `Disconnected` when the peer is gone.
+pub fn send(
+    stream: &UnixStream,
+    msg: &Message,
+    fds: &[RawFd],
+    scratch: &mut Vec<u8>,
+) -> Result<(), ProtocolError> {
+    scratch.clear();
+    codec::encode_into(msg, scratch)?;
+    framing::write_frame(stream, scratch, fds)
+}
+
+/// Reads and decodes one frame, using `buf` as the reused read buffer.
+///
+/// # Errors
+/// Transport failure or a malformed frame.
+pub fn recv(
+    stream: &UnixStream,
+    buf: &mut Vec<u8>,
+) -> Result<(Message, Vec<OwnedFd>), ProtocolError> {
+    let fds = framing::read_frame(stream, buf)?;
+    let msg = codec::decode(buf)?;
+    Ok((msg, fds))
+}
