@@ -1,1 +1,112 @@
-fn main() {}
+//! `bulkhead-host`: the process the bridge spawns for one plugin instance.
+//!
+//! Usage: `bulkhead-host --socket-fd N --plugin PATH`. The bridge passes its
+//! end of a socket pair as fd N; the host says hello, checks the bridge's
+//! hello and credentials, then serves until the bridge goes away.
+
+mod clap;
+mod error;
+mod event_loop;
+mod outbox;
+
+use bulkhead_common::handshake::Hello;
+use bulkhead_common::protocol::wire::{self, Message};
+use bulkhead_common::{logging, ProtocolError};
+use error::HostError;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+struct Args {
+    socket_fd: i32,
+    plugin: PathBuf,
+}
+
+fn parse_args() -> Result<Args, HostError> {
+    let mut socket_fd = None;
+    let mut plugin = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--socket-fd" => socket_fd = it.next().and_then(|v| v.parse().ok()),
+            "--plugin" => plugin = it.next().map(PathBuf::from),
+            "--version" => {
+                println!(
+                    "bulkhead-host {} (protocol {}, build {})",
+                    env!("CARGO_PKG_VERSION"),
+                    bulkhead_common::handshake::PROTOCOL_VERSION,
+                    bulkhead_common::handshake::BUILD_ID
+                );
+                std::process::exit(0);
+            }
+            other => return Err(HostError::Usage(format!("unknown argument {other}"))),
+        }
+    }
+    Ok(Args {
+        socket_fd: socket_fd.ok_or_else(|| HostError::Usage("--socket-fd N is required".into()))?,
+        plugin: plugin.ok_or_else(|| HostError::Usage("--plugin PATH is required".into()))?,
+    })
+}
+
+/// Only a process of our own user may drive this host.
+fn check_peer(stream: &UnixStream) -> Result<(), ProtocolError> {
+    let cred =
+        rustix::net::sockopt::socket_peercred(stream).map_err(|e| ProtocolError::Io(e.into()))?;
+    let me = rustix::process::getuid();
+    if cred.uid != me {
+        return Err(ProtocolError::BadPeer(format!(
+            "peer uid {} is not ours ({})",
+            cred.uid.as_raw(),
+            me.as_raw()
+        )));
+    }
+    Ok(())
+}
+
+fn handshake(stream: &UnixStream) -> Result<(), ProtocolError> {
+    let mut scratch = Vec::new();
+    wire::send(stream, &Message::Hello(Hello::ours()), &[], &mut scratch)?;
+    let (msg, _) = wire::recv(stream, &mut scratch)?;
+    match msg {
+        Message::Hello(h) => h.check(),
+        _ => Err(ProtocolError::Unexpected("expected the bridge's hello")),
+    }
+}
+
+fn run() -> Result<(), HostError> {
+    let args = parse_args()?;
+    // SAFETY: the bridge passed this descriptor to us for exactly this use;
+    // nothing else in this process refers to it.
+    let fd = unsafe { OwnedFd::from_raw_fd(args.socket_fd) };
+    let stream = UnixStream::from(fd);
+    check_peer(&stream)?;
+    handshake(&stream)?;
+    let outbox = Arc::new(outbox::Outbox::new(
+        stream.try_clone().map_err(ProtocolError::Io)?,
+    ));
+    let wake = rustix::event::eventfd(
+        0,
+        rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
+    )
+    .map_err(|e| ProtocolError::Io(e.into()))?;
+    let mut server = clap::ClapServer::new(args.plugin, Arc::clone(&outbox), Arc::new(wake));
+    let result = event_loop::run(&stream, &outbox, &mut server);
+    // Destroy instances on the main thread before the process ends.
+    drop(server);
+    result
+}
+
+fn main() {
+    logging::init("host");
+    match run() {
+        Ok(()) | Err(HostError::Disconnected) => {
+            tracing::debug!("bridge gone; host exiting");
+        }
+        Err(e) => {
+            tracing::error!("bulkhead-host: {e}");
+            eprintln!("bulkhead-host: {e}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -49,6 +49,7 @@ pub mod callback_flags {
     pub const REQUEST_PROCESS: u32 = 2;
     pub const REQUEST_CALLBACK: u32 = 4;
     pub const PARAMS_REQUEST_FLUSH: u32 = 8;
+    pub const TAIL_CHANGED: u32 = 16;
 }
 
 #[repr(C, align(64))]

@@ -1,0 +1,314 @@
+//! The host's audio thread for one active instance: waits on the doorbell,
+//! runs the requested operation from the shared-memory block, rings back.
+//! Nothing here allocates, locks or logs once the loop runs.
+
+use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
+use super::plugin_calls::PluginCalls;
+use bulkhead_common::shm::control::{port_flags, AudioOp};
+use bulkhead_common::shm::doorbell::{self, WaitStrategy};
+use bulkhead_common::shm::events::{EventWriter, PackedEvents};
+use bulkhead_common::shm::layout::{EVENT_AREA_LEN, TRANSPORT_AREA_LEN};
+use bulkhead_common::shm::{ShmLayout, ShmRegion};
+use clack_host::process::PluginAudioProcessor;
+use clap_sys::audio_buffer::clap_audio_buffer;
+use clap_sys::events::*;
+use clap_sys::process::clap_process;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The host sleeps between blocks: a host that spins here burns a core
+/// for nothing while the DAW is between audio callbacks.
+const HOST_WAIT: WaitStrategy = WaitStrategy {
+    spin: Duration::from_micros(0),
+};
+/// How often a sleeping audio thread looks at its quit flag.
+const QUIT_POLL: Duration = Duration::from_millis(250);
+
+pub struct AudioWorker {
+    pub region: Arc<ShmRegion>,
+    pub layout: ShmLayout,
+    pub calls: PluginCalls,
+    pub processor: PluginAudioProcessor<BulkheadHost>,
+    pub quit: Arc<AtomicBool>,
+    pub audio_flags: Arc<AtomicU32>,
+}
+
+/// Channel pointer tables into the region, built once per activation.
+struct Buffers {
+    inputs: Vec<clap_audio_buffer>,
+    outputs: Vec<clap_audio_buffer>,
+    in_channels: Vec<Vec<*mut f32>>,
+    out_channels: Vec<Vec<*mut f32>>,
+}
+
+impl Buffers {
+    fn new(region: &ShmRegion, layout: &ShmLayout) -> Self {
+        let table = |is_input: bool, ports: &[u32]| -> Vec<Vec<*mut f32>> {
+            ports
+                .iter()
+                .enumerate()
+                .map(|(p, &n)| {
+                    (0..n as usize)
+                        .map(|c| {
+                            region
+                                .range(layout.channel_offset(is_input, p, c), layout.channel_stride)
+                                .map_or(std::ptr::null_mut(), |ptr| ptr.cast())
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let in_channels = table(true, &layout.audio.inputs);
+        let out_channels = table(false, &layout.audio.outputs);
+        let empty = |n: &Vec<*mut f32>| clap_audio_buffer {
+            data32: std::ptr::null_mut(),
+            data64: std::ptr::null_mut(),
+            channel_count: n.len() as u32,
+            latency: 0,
+            constant_mask: 0,
+        };
+        Self {
+            inputs: in_channels.iter().map(empty).collect(),
+            outputs: out_channels.iter().map(empty).collect(),
+            in_channels,
+            out_channels,
+        }
+    }
+}
+
+unsafe extern "C" fn events_size(list: *const clap_input_events) -> u32 {
+    // SAFETY: ctx is the worker's `PackedEvents`, alive during process().
+    unsafe { &*(*list).ctx.cast::<PackedEvents>() }.len() as u32
+}
+
+unsafe extern "C" fn events_get(
+    list: *const clap_input_events,
+    index: u32,
+) -> *const clap_event_header {
+    // SAFETY: as in `events_size`.
+    let events = unsafe { &*(*list).ctx.cast::<PackedEvents>() };
+    events.get(index as usize).unwrap_or(std::ptr::null())
+}
+
+unsafe extern "C" fn events_push(
+    list: *const clap_output_events,
+    event: *const clap_event_header,
+) -> bool {
+    if event.is_null() {
+        return false;
+    }
+    // SAFETY: ctx is the worker's `EventWriter`, alive during process(); the
+    // plugin hands a valid event.
+    unsafe { (*(*list).ctx.cast::<EventWriter>()).push(event) }
+}
+
+impl AudioWorker {
+    /// Serves blocks until told to quit; hands the processor back (stopped)
+    /// so the main thread can deactivate the plugin.
+    pub fn run(mut self) -> PluginAudioProcessor<BulkheadHost> {
+        IS_AUDIO_THREAD.with(|f| f.set(true));
+        let region = Arc::clone(&self.region);
+        let c = region.control();
+        let mut bufs = Buffers::new(&region, &self.layout);
+        let mut in_events = PackedEvents::with_capacity(EVENT_AREA_LEN);
+        let mut last = c.request_seq.load(Ordering::Acquire);
+        loop {
+            let quit = &self.quit;
+            doorbell::wait_until(
+                &c.request_seq,
+                &c.host_sleeping,
+                |v| v != last || quit.load(Ordering::Relaxed),
+                HOST_WAIT,
+                Instant::now() + QUIT_POLL,
+            );
+            if self.quit.load(Ordering::Acquire) {
+                break;
+            }
+            let seq = c.request_seq.load(Ordering::Acquire);
+            if seq == last {
+                continue;
+            }
+            last = seq;
+            let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {
+                Some(AudioOp::Process) => self.process(&mut bufs, &mut in_events),
+                Some(AudioOp::StartProcessing) => {
+                    i32::from(self.processor.start_processing().is_ok())
+                }
+                Some(AudioOp::StopProcessing) => {
+                    i32::from(self.processor.stop_processing().is_ok())
+                }
+                Some(AudioOp::Reset) => {
+                    self.processor.reset();
+                    1
+                }
+                Some(AudioOp::ParamsFlush) => self.flush(&mut in_events),
+                Some(AudioOp::Quit) | None => 0,
+            };
+            c.status.store(status, Ordering::Relaxed);
+            c.tail.store(self.calls.tail(), Ordering::Relaxed);
+            c.callbacks.fetch_or(
+                self.audio_flags.swap(0, Ordering::Relaxed),
+                Ordering::Relaxed,
+            );
+            doorbell::ring(&c.response_seq, &c.bridge_sleeping, seq);
+        }
+        if self.processor.is_started() {
+            let _ = self.processor.stop_processing();
+        }
+        self.processor
+    }
+
+    /// Loads the block's input events; a malformed area means no events.
+    fn load_events(&self, in_events: &mut PackedEvents) {
+        let c = self.region.control();
+        let len = (c.in_events_len.load(Ordering::Relaxed) as usize).min(EVENT_AREA_LEN);
+        match self.region.range(self.layout.in_events_offset, len) {
+            // SAFETY: the range lies inside the mapping.
+            Some(src) => {
+                if unsafe { in_events.load_raw(src, len) }.is_err() {
+                    in_events.clear();
+                }
+            }
+            None => in_events.clear(),
+        }
+    }
+
+    fn event_lists(
+        &self,
+        in_events: &PackedEvents,
+        writer: &mut EventWriter,
+    ) -> (clap_input_events, clap_output_events) {
+        (
+            clap_input_events {
+                ctx: (in_events as *const PackedEvents).cast_mut().cast(),
+                size: Some(events_size),
+                get: Some(events_get),
+            },
+            clap_output_events {
+                ctx: (writer as *mut EventWriter).cast(),
+                try_push: Some(events_push),
+            },
+        )
+    }
+
+    fn out_writer(&self) -> EventWriter {
+        let base = self
+            .region
+            .range(self.layout.out_events_offset, EVENT_AREA_LEN)
+            .unwrap_or(std::ptr::null_mut());
+        // SAFETY: the output area is inside the mapping, 64-byte aligned, and
+        // only this thread writes it while the bridge waits.
+        unsafe { EventWriter::new(base, if base.is_null() { 0 } else { EVENT_AREA_LEN }) }
+    }
+
+    fn flush(&mut self, in_events: &mut PackedEvents) -> i32 {
+        self.load_events(in_events);
+        let mut writer = self.out_writer();
+        let (input, output) = self.event_lists(in_events, &mut writer);
+        // SAFETY: both lists stay valid for the call; audio thread of an
+        // active plugin, as the spec requires for this variant.
+        unsafe { self.calls.params_flush(&input, &output) };
+        self.region
+            .control()
+            .out_events_len
+            .store(writer.len() as u32, Ordering::Relaxed);
+        1
+    }
+
+    fn process(&mut self, bufs: &mut Buffers, in_events: &mut PackedEvents) -> i32 {
+        let c = self.region.control();
+        let frames = c
+            .frames
+            .load(Ordering::Relaxed)
+            .min(self.layout.audio.max_frames);
+        let set_port = |buf: &mut clap_audio_buffer, chans: &mut [*mut f32], flags: u32| {
+            if flags & port_flags::F64 != 0 {
+                buf.data32 = std::ptr::null_mut();
+                buf.data64 = chans.as_mut_ptr().cast();
+            } else {
+                buf.data32 = chans.as_mut_ptr();
+                buf.data64 = std::ptr::null_mut();
+            }
+        };
+        for (i, (buf, chans)) in bufs
+            .inputs
+            .iter_mut()
+            .zip(&mut bufs.in_channels)
+            .enumerate()
+        {
+            set_port(buf, chans, c.port_flags_in[i].load(Ordering::Relaxed));
+            buf.constant_mask = c.constant_mask_in[i].load(Ordering::Relaxed);
+            buf.latency = c.latency_in[i].load(Ordering::Relaxed);
+        }
+        for (i, (buf, chans)) in bufs
+            .outputs
+            .iter_mut()
+            .zip(&mut bufs.out_channels)
+            .enumerate()
+        {
+            set_port(buf, chans, c.port_flags_out[i].load(Ordering::Relaxed));
+            buf.constant_mask = 0;
+            buf.latency = c.latency_out[i].load(Ordering::Relaxed);
+        }
+        self.load_events(in_events);
+        let mut writer = self.out_writer();
+        let (input, output) = self.event_lists(in_events, &mut writer);
+        // SAFETY: a zeroed transport is a valid value to overwrite.
+        let mut transport: clap_event_transport = unsafe { std::mem::zeroed() };
+        let has_transport = c.has_transport.load(Ordering::Relaxed) != 0;
+        if has_transport {
+            if let Some(src) = self
+                .region
+                .range(self.layout.transport_offset, TRANSPORT_AREA_LEN)
+            {
+                // SAFETY: the area is inside the mapping and large enough.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        src,
+                        (&mut transport as *mut clap_event_transport).cast::<u8>(),
+                        std::mem::size_of::<clap_event_transport>(),
+                    )
+                };
+            }
+        }
+        let process = clap_process {
+            steady_time: c.steady_time.load(Ordering::Relaxed) as i64,
+            frames_count: frames,
+            transport: if has_transport {
+                &transport
+            } else {
+                std::ptr::null()
+            },
+            audio_inputs: bufs.inputs.as_ptr(),
+            audio_outputs: bufs.outputs.as_mut_ptr(),
+            audio_inputs_count: bufs.inputs.len() as u32,
+            audio_outputs_count: bufs.outputs.len() as u32,
+            in_events: &input,
+            out_events: &output,
+        };
+        let plugin = self.calls.plugin;
+        // SAFETY: the plugin is active and processing (the bridge only sends
+        // Process after StartProcessing succeeded), this is its audio
+        // thread, and every pointer in `process` is valid for the call.
+        let status = unsafe {
+            match (*plugin).process {
+                Some(f) => f(plugin, &process),
+                None => clap_sys::process::CLAP_PROCESS_ERROR,
+            }
+        };
+        for (i, buf) in bufs.outputs.iter().enumerate() {
+            c.constant_mask_out[i].store(buf.constant_mask, Ordering::Relaxed);
+        }
+        c.out_events_len
+            .store(writer.len() as u32, Ordering::Relaxed);
+        status
+    }
+}
+
+/// Moves a worker to its thread; its raw pointers are only used there.
+pub struct SendWorker(pub AudioWorker);
+// SAFETY: the worker's raw pointers address the shared region and the
+// plugin, both alive until the thread is joined; CLAP allows the audio
+// thread to be any thread.
+unsafe impl Send for SendWorker {}
