@@ -1,1 +1,12 @@
+//! The bulkhead bridge: a CLAP plugin library whose plugins are proxies for
+//! the plugins of a real `.clap` file, each running in its own
+//! `bulkhead-host` process. A bridged copy is this library under another
+//! name with a manifest beside it ([`bulkhead_common::manifest`]).
 
+pub mod clap;
+pub mod config;
+pub mod error;
+pub mod guard;
+pub mod host_process;
+
+pub use error::BridgeError;

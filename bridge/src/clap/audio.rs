@@ -1,0 +1,344 @@
+//! The bridge's end of the shared-memory block: copy a block in, ring,
+//! wait (spin briefly, then sleep, until a deadline), copy the block out.
+//! Runs on the DAW's audio thread: nothing here allocates, locks or logs.
+//! Everything the host wrote is validated before use.
+
+use super::callbacks::DawHost;
+use bulkhead_common::shm::control::{port_flags, AudioOp};
+use bulkhead_common::shm::doorbell::{self, WaitStrategy};
+use bulkhead_common::shm::events::{EventWriter, PackedEvents};
+use bulkhead_common::shm::layout::{EVENT_AREA_LEN, TRANSPORT_AREA_LEN};
+use bulkhead_common::shm::{ShmLayout, ShmRegion};
+use bulkhead_common::ProtocolError;
+use clap_sys::audio_buffer::clap_audio_buffer;
+use clap_sys::events::*;
+use clap_sys::process::*;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// The host usually answers within microseconds; spinning that long beats
+/// paying a wake-up, and the bound keeps a slow plugin from costing a core.
+const BRIDGE_WAIT: WaitStrategy = WaitStrategy {
+    spin: Duration::from_micros(50),
+};
+
+pub struct AudioState {
+    pub region: ShmRegion,
+    layout: ShmLayout,
+    out_events: PackedEvents,
+    seq: u32,
+    /// False after a missed deadline, until the host catches up.
+    in_sync: bool,
+    timeout: Duration,
+    pub missed_blocks: u64,
+}
+
+impl AudioState {
+    /// # Errors
+    /// The kernel refused the memory.
+    pub fn new(layout: ShmLayout, timeout: Duration) -> Result<Self, ProtocolError> {
+        let region = ShmRegion::create(&layout)?;
+        Ok(Self {
+            region,
+            layout,
+            out_events: PackedEvents::with_capacity(EVENT_AREA_LEN),
+            seq: 0,
+            in_sync: true,
+            timeout,
+            missed_blocks: 0,
+        })
+    }
+
+    /// Hands the prepared request to the host and waits for it. False when
+    /// the host missed the deadline (now or on an earlier block it has not
+    /// finished yet).
+    fn roundtrip(&mut self, op: AudioOp) -> bool {
+        let c = self.region.control();
+        if !self.in_sync {
+            if c.response_seq.load(Ordering::Acquire) != self.seq {
+                self.missed_blocks += 1;
+                return false;
+            }
+            self.in_sync = true;
+        }
+        c.op.store(op as u32, Ordering::Relaxed);
+        c.callbacks.store(0, Ordering::Relaxed);
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        doorbell::ring(&c.request_seq, &c.host_sleeping, seq);
+        let ok = doorbell::wait_until(
+            &c.response_seq,
+            &c.bridge_sleeping,
+            |v| v == seq,
+            BRIDGE_WAIT,
+            Instant::now() + self.timeout,
+        );
+        if !ok {
+            self.in_sync = false;
+            self.missed_blocks += 1;
+            c.missed_blocks.store(self.missed_blocks, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// Runs a bodiless operation; the status the host reported, if it did.
+    pub fn op(&mut self, op: AudioOp, daw: &DawHost) -> Option<i32> {
+        self.region.control().in_events_len.store(0, Ordering::Relaxed);
+        if !self.roundtrip(op) {
+            return None;
+        }
+        let c = self.region.control();
+        daw.on_audio_flags(c.callbacks.load(Ordering::Relaxed));
+        Some(c.status.load(Ordering::Relaxed))
+    }
+
+    fn write_events(&mut self, list: *const clap_input_events) {
+        let c = self.region.control();
+        let base = self
+            .region
+            .range(self.layout.in_events_offset, EVENT_AREA_LEN)
+            .unwrap_or(std::ptr::null_mut());
+        // SAFETY: the input area lies inside our mapping, 64-byte aligned.
+        let mut w = unsafe { EventWriter::new(base, if base.is_null() { 0 } else { EVENT_AREA_LEN }) };
+        // SAFETY: the DAW's event list is valid for the call.
+        if let Some(list) = unsafe { list.as_ref() } {
+            if let (Some(size), Some(get)) = (list.size, list.get) {
+                // SAFETY: calls on the DAW's list as the CLAP ABI defines.
+                let n = unsafe { size(list) };
+                for i in 0..n {
+                    // SAFETY: as above; a returned event is valid for the call.
+                    let e = unsafe { get(list, i) };
+                    if !e.is_null() {
+                        // SAFETY: a valid event from the DAW.
+                        unsafe { w.push(e) };
+                    }
+                }
+            }
+        }
+        c.in_events_len.store(w.len() as u32, Ordering::Relaxed);
+    }
+
+    /// Validates the host's output events and pushes them to the DAW.
+    fn read_events(&mut self, list: *const clap_output_events) {
+        let c = self.region.control();
+        let len = c.out_events_len.load(Ordering::Relaxed) as usize;
+        let loaded = match self.region.range(self.layout.out_events_offset, len) {
+            // SAFETY: the range lies inside our mapping.
+            Some(src) if len <= EVENT_AREA_LEN => unsafe { self.out_events.load_raw(src, len) }.is_ok(),
+            _ => false,
+        };
+        if !loaded {
+            self.out_events.clear();
+            return;
+        }
+        // SAFETY: the DAW's output list is valid for the call.
+        let Some(list) = (unsafe { list.as_ref() }) else {
+            return;
+        };
+        let Some(push) = list.try_push else { return };
+        for i in 0..self.out_events.len() {
+            if let Some(e) = self.out_events.get(i) {
+                // SAFETY: a validated event in our private copy.
+                unsafe { push(list, e) };
+            }
+        }
+    }
+
+    /// `clap_plugin_params::flush` of an active plugin.
+    pub fn flush(
+        &mut self,
+        input: *const clap_input_events,
+        output: *const clap_output_events,
+        daw: &DawHost,
+    ) {
+        self.write_events(input);
+        if self.roundtrip(AudioOp::ParamsFlush) {
+            daw.on_audio_flags(self.region.control().callbacks.load(Ordering::Relaxed));
+            self.read_events(output);
+        }
+    }
+
+    fn copy_audio_in(&self, bufs: &[clap_audio_buffer], frames: usize) {
+        let c = self.region.control();
+        for (port, &channels) in self.layout.audio.inputs.iter().enumerate() {
+            let buf = bufs.get(port);
+            let is_f64 = buf.is_some_and(|b| b.data32.is_null() && !b.data64.is_null());
+            c.port_flags_in[port].store(if is_f64 { port_flags::F64 } else { 0 }, Ordering::Relaxed);
+            c.constant_mask_in[port].store(buf.map_or(0, |b| b.constant_mask), Ordering::Relaxed);
+            c.latency_in[port].store(buf.map_or(0, |b| b.latency), Ordering::Relaxed);
+            let width = if is_f64 { 8 } else { 4 };
+            for ch in 0..channels as usize {
+                let Some(dst) = self
+                    .region
+                    .range(self.layout.channel_offset(true, port, ch), frames * width)
+                else {
+                    continue;
+                };
+                // SAFETY: DAW buffers hold `channel_count` channels of
+                // `frames` samples of the announced precision; `dst` has room
+                // for `frames` samples (checked by `range`).
+                unsafe {
+                    let src: *const u8 = match buf {
+                        Some(b) if (ch as u32) < b.channel_count => {
+                            if is_f64 {
+                                (*b.data64.add(ch)).cast()
+                            } else if !b.data32.is_null() {
+                                (*b.data32.add(ch)).cast()
+                            } else {
+                                std::ptr::null()
+                            }
+                        }
+                        _ => std::ptr::null(),
+                    };
+                    if src.is_null() {
+                        std::ptr::write_bytes(dst, 0, frames * width);
+                    } else {
+                        std::ptr::copy_nonoverlapping(src, dst, frames * width);
+                    }
+                }
+            }
+        }
+    }
+
+    fn prepare_outputs(&self, bufs: &[clap_audio_buffer]) {
+        let c = self.region.control();
+        for port in 0..self.layout.audio.outputs.len() {
+            let is_f64 = bufs
+                .get(port)
+                .is_some_and(|b| b.data32.is_null() && !b.data64.is_null());
+            c.port_flags_out[port].store(if is_f64 { port_flags::F64 } else { 0 }, Ordering::Relaxed);
+            c.latency_out[port].store(bufs.get(port).map_or(0, |b| b.latency), Ordering::Relaxed);
+        }
+    }
+
+    fn copy_audio_out(&self, bufs: &mut [clap_audio_buffer], frames: usize, silence: bool) {
+        let c = self.region.control();
+        for (port, b) in bufs.iter_mut().enumerate() {
+            let is_f64 = b.data32.is_null() && !b.data64.is_null();
+            let width = if is_f64 { 8 } else { 4 };
+            let ours = self.layout.audio.outputs.get(port).copied().unwrap_or(0);
+            for ch in 0..b.channel_count as usize {
+                // SAFETY: the DAW's buffer has `channel_count` channels of
+                // `frames` samples; the source range is checked by `range`.
+                unsafe {
+                    let dst: *mut u8 = if is_f64 {
+                        (*b.data64.add(ch)).cast()
+                    } else if !b.data32.is_null() {
+                        (*b.data32.add(ch)).cast()
+                    } else {
+                        continue;
+                    };
+                    if dst.is_null() {
+                        continue;
+                    }
+                    let src = (!silence && (ch as u32) < ours)
+                        .then(|| {
+                            self.region
+                                .range(self.layout.channel_offset(false, port, ch), frames * width)
+                        })
+                        .flatten();
+                    match src {
+                        Some(src) => std::ptr::copy_nonoverlapping(src, dst, frames * width),
+                        None => std::ptr::write_bytes(dst, 0, frames * width),
+                    }
+                }
+            }
+            let mask = if silence || b.channel_count > 64 {
+                0
+            } else {
+                let valid = if b.channel_count >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << b.channel_count) - 1
+                };
+                c.constant_mask_out
+                    .get(port)
+                    .map_or(0, |m| m.load(Ordering::Relaxed) & valid)
+            };
+            b.constant_mask = mask;
+        }
+    }
+
+    /// `clap_plugin::process` through the host.
+    ///
+    /// # Safety
+    /// `p` must be the DAW's valid process struct for this call.
+    pub unsafe fn process(&mut self, p: &clap_process, daw: &DawHost) -> clap_process_status {
+        let frames = p.frames_count as usize;
+        // SAFETY: the DAW passes `count` buffers at each pointer.
+        let (inputs, outputs) = unsafe {
+            (
+                slice_or_empty(p.audio_inputs, p.audio_inputs_count),
+                slice_or_empty_mut(p.audio_outputs, p.audio_outputs_count),
+            )
+        };
+        if p.frames_count > self.layout.audio.max_frames {
+            self.copy_audio_out(outputs, frames, true);
+            return CLAP_PROCESS_ERROR;
+        }
+        self.copy_audio_in(inputs, frames);
+        self.prepare_outputs(outputs);
+        self.write_events(p.in_events);
+        let c = self.region.control();
+        c.frames.store(p.frames_count, Ordering::Relaxed);
+        c.steady_time.store(p.steady_time as u64, Ordering::Relaxed);
+        let has_transport = !p.transport.is_null();
+        c.has_transport.store(u32::from(has_transport), Ordering::Relaxed);
+        if has_transport {
+            if let Some(dst) = self.region.range(self.layout.transport_offset, TRANSPORT_AREA_LEN) {
+                // SAFETY: the DAW's transport event is valid for the call and
+                // the area is large enough.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        p.transport.cast::<u8>(),
+                        dst,
+                        std::mem::size_of::<clap_event_transport>(),
+                    )
+                };
+            }
+        }
+        if !self.roundtrip(AudioOp::Process) {
+            self.copy_audio_out(outputs, frames, true);
+            return CLAP_PROCESS_CONTINUE;
+        }
+        self.copy_audio_out(outputs, frames, false);
+        self.read_events(p.out_events);
+        let c = self.region.control();
+        daw.on_audio_flags(c.callbacks.load(Ordering::Relaxed));
+        match c.status.load(Ordering::Relaxed) {
+            s @ (CLAP_PROCESS_ERROR
+            | CLAP_PROCESS_CONTINUE
+            | CLAP_PROCESS_CONTINUE_IF_NOT_QUIET
+            | CLAP_PROCESS_TAIL
+            | CLAP_PROCESS_SLEEP) => s,
+            _ => CLAP_PROCESS_ERROR,
+        }
+    }
+
+    /// The tail the host reported with the last block.
+    pub fn tail(&self) -> u32 {
+        self.region.control().tail.load(Ordering::Relaxed)
+    }
+}
+
+/// # Safety
+/// `ptr` must point to `n` values or be null.
+unsafe fn slice_or_empty<'a, T>(ptr: *const T, n: u32) -> &'a [T] {
+    if ptr.is_null() || n == 0 {
+        &[]
+    } else {
+        // SAFETY: per the contract.
+        unsafe { std::slice::from_raw_parts(ptr, n as usize) }
+    }
+}
+
+/// # Safety
+/// `ptr` must point to `n` values or be null.
+unsafe fn slice_or_empty_mut<'a, T>(ptr: *mut T, n: u32) -> &'a mut [T] {
+    if ptr.is_null() || n == 0 {
+        &mut []
+    } else {
+        // SAFETY: per the contract.
+        unsafe { std::slice::from_raw_parts_mut(ptr, n as usize) }
+    }
+}

@@ -1,0 +1,12 @@
+//! `clap_plugin_latency`.
+
+use super::super::proxy::with_proxy;
+use bulkhead_common::protocol::clap::ext::latency::GetLatency;
+use clap_sys::ext::latency::clap_plugin_latency;
+use clap_sys::plugin::clap_plugin;
+
+unsafe extern "C" fn get(plugin: *const clap_plugin) -> u32 {
+    with_proxy(plugin, 0, |p| p.query(GetLatency, 0))
+}
+
+pub static VTABLE: clap_plugin_latency = clap_plugin_latency { get: Some(get) };

@@ -1,0 +1,170 @@
+//! `clap_plugin_params`. Infos come from a cache filled in one round trip;
+//! values and conversions are asked of the plugin every time.
+
+use super::super::proxy::{with_proxy, Proxy};
+use super::fill_text;
+use bulkhead_common::protocol::clap::ext::params::*;
+use bulkhead_common::shm::events::{pack_to_vec, PackedEvents};
+use clap_sys::events::{clap_event_header, clap_input_events, clap_output_events};
+use clap_sys::ext::params::*;
+use clap_sys::plugin::clap_plugin;
+use std::ffi::{c_char, CStr};
+use std::sync::atomic::Ordering;
+
+fn with_infos<T>(p: &Proxy, f: impl FnOnce(&[ParamInfo]) -> T) -> T {
+    if let Some(infos) = &p.caches().params {
+        return f(infos);
+    }
+    let infos = p.query(GetParamInfos, Vec::new());
+    let r = f(&infos);
+    p.caches().params = Some(infos);
+    r
+}
+
+unsafe extern "C" fn count(plugin: *const clap_plugin) -> u32 {
+    with_proxy(plugin, 0, |p| with_infos(p, |i| i.len() as u32))
+}
+
+unsafe extern "C" fn get_info(
+    plugin: *const clap_plugin,
+    index: u32,
+    info: *mut clap_param_info,
+) -> bool {
+    with_proxy(plugin, false, |p| {
+        // SAFETY: the DAW passes a writable info struct.
+        let Some(out) = (unsafe { info.as_mut() }) else {
+            return false;
+        };
+        with_infos(p, |infos| {
+            let Some(i) = infos.get(index as usize) else {
+                return false;
+            };
+            out.id = i.id;
+            out.flags = i.flags;
+            out.cookie = i.cookie as *mut _;
+            fill_text(&i.name, &mut out.name);
+            fill_text(&i.module, &mut out.module);
+            out.min_value = i.min_value;
+            out.max_value = i.max_value;
+            out.default_value = i.default_value;
+            true
+        })
+    })
+}
+
+unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *mut f64) -> bool {
+    with_proxy(plugin, false, |p| {
+        match (p.query(GetParamValue { param_id }, None), unsafe { out.as_mut() }) {
+            // SAFETY (above): the DAW passes a writable f64.
+            (Some(v), Some(out)) => {
+                *out = v;
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
+unsafe extern "C" fn value_to_text(
+    plugin: *const clap_plugin,
+    param_id: u32,
+    value: f64,
+    out: *mut c_char,
+    capacity: u32,
+) -> bool {
+    with_proxy(plugin, false, |p| {
+        if out.is_null() || capacity == 0 {
+            return false;
+        }
+        let Some(text) = p.query(ValueToText { param_id, value }, None) else {
+            return false;
+        };
+        // SAFETY: the DAW passes `capacity` writable chars.
+        let buf = unsafe { std::slice::from_raw_parts_mut(out, capacity as usize) };
+        fill_text(&text, buf);
+        true
+    })
+}
+
+unsafe extern "C" fn text_to_value(
+    plugin: *const clap_plugin,
+    param_id: u32,
+    text: *const c_char,
+    out: *mut f64,
+) -> bool {
+    with_proxy(plugin, false, |p| {
+        if text.is_null() || out.is_null() {
+            return false;
+        }
+        // SAFETY: the DAW passes a C string.
+        let text = unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned();
+        match p.query(TextToValue { param_id, text }, None) {
+            Some(v) => {
+                // SAFETY: checked non-null; the DAW passes a writable f64.
+                unsafe { *out = v };
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// Events of a DAW list, for the socket.
+fn pack_list(list: *const clap_input_events) -> Vec<u8> {
+    // SAFETY: the DAW's list is valid for the call.
+    let Some(l) = (unsafe { list.as_ref() }) else {
+        return Vec::new();
+    };
+    let (Some(size), Some(get)) = (l.size, l.get) else {
+        return Vec::new();
+    };
+    // SAFETY: list calls as the ABI defines.
+    let n = unsafe { size(l) };
+    let events: Vec<*const clap_event_header> = (0..n)
+        // SAFETY: as above.
+        .map(|i| unsafe { get(l, i) })
+        .filter(|e| !e.is_null())
+        .collect();
+    pack_to_vec(events.into_iter())
+}
+
+unsafe extern "C" fn flush(
+    plugin: *const clap_plugin,
+    input: *const clap_input_events,
+    output: *const clap_output_events,
+) {
+    with_proxy(plugin, (), |p| {
+        if p.active.load(Ordering::Acquire) {
+            // CLAP: an active plugin is flushed on the audio thread.
+            p.flush_active(input, output);
+            return;
+        }
+        let events = pack_list(input);
+        let result = p.query(Flush { events }, FlushOutput { events: Vec::new() });
+        let mut packed = PackedEvents::with_capacity(result.events.len().max(8));
+        if packed.load(&result.events).is_err() {
+            return;
+        }
+        // SAFETY: the DAW's output list is valid for the call.
+        let Some(out) = (unsafe { output.as_ref() }) else {
+            return;
+        };
+        if let Some(push) = out.try_push {
+            for i in 0..packed.len() {
+                if let Some(e) = packed.get(i) {
+                    // SAFETY: a validated event in our private copy.
+                    unsafe { push(out, e) };
+                }
+            }
+        }
+    })
+}
+
+pub static VTABLE: clap_plugin_params = clap_plugin_params {
+    count: Some(count),
+    get_info: Some(get_info),
+    get_value: Some(get_value),
+    value_to_text: Some(value_to_text),
+    text_to_value: Some(text_to_value),
+    flush: Some(flush),
+};
