@@ -38,6 +38,7 @@ mod render;
 #[cfg(test)]
 mod selftest;
 mod streams;
+mod bridged;
 
 pub use error::{Result, TestHostError};
 pub use events::{
@@ -50,6 +51,7 @@ pub use instance::{
     ProcessResult, ProcessStatus, RenderMode, Sample, StreamStats, VoiceInfo,
 };
 pub use library::{Descriptor, PluginLibrary};
+pub use bridged::{bridged_copy, bridged_sample, built_artifact, host_processes_of, scratch_dir, Leaks};
 pub use paths::{plugin_search_dirs, sample_plugin_file_name, sample_plugin_path};
 pub use render::{
     render, render_instance, InputSignal, Precision, RenderOutput, RenderSpec, TransportSpec,

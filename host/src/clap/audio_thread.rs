@@ -112,7 +112,9 @@ impl AudioWorker {
         let c = region.control();
         let mut bufs = Buffers::new(&region, &self.layout);
         let mut in_events = PackedEvents::with_capacity(EVENT_AREA_LEN);
-        let mut last = c.request_seq.load(Ordering::Acquire);
+        // What we answered last, not what is pending: the bridge may ring
+        // before this thread first looks.
+        let mut last = c.response_seq.load(Ordering::Acquire);
         loop {
             let quit = &self.quit;
             doorbell::wait_until(

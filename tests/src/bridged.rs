@@ -1,0 +1,106 @@
+//! Making bridged copies of plugins for tests, and looking at what a test
+//! process holds (host processes, descriptors, mappings) to find leaks.
+
+use crate::error::{Result, TestHostError};
+use crate::paths::{plugin_search_dirs, sample_plugin_path};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A built workspace artifact (`libbulkhead_bridge.so`, `bulkhead-host`, …)
+/// from the same target directory as the sample plugins.
+pub fn built_artifact(file: &str) -> Result<PathBuf> {
+    let searched: Vec<PathBuf> = plugin_search_dirs()
+        .into_iter()
+        .map(|d| d.join(file))
+        .collect();
+    searched
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| TestHostError::SamplePluginMissing {
+            name: file.to_owned(),
+            searched,
+        })
+}
+
+/// A fresh directory for one test's files.
+pub fn scratch_dir(label: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "bulkhead-test-{}-{label}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Makes a bridged copy of `real` named `file_name` in `dir`, whose
+/// manifest names `host` (default: the built `bulkhead-host`).
+pub fn bridged_copy(real: &Path, dir: &Path, file_name: &str, host: Option<&Path>) -> Result<PathBuf> {
+    let bridge = built_artifact("libbulkhead_bridge.so")?;
+    let host = match host {
+        Some(h) => h.to_path_buf(),
+        None => built_artifact("bulkhead-host")?,
+    };
+    let dest = dir.join(file_name);
+    bulkhead_common::manifest::make_bridged_copy(&bridge, real, &dest, Some(&host)).map_err(|e| {
+        TestHostError::LoadFailed {
+            path: dest.clone(),
+            reason: format!("cannot make the bridged copy: {e}"),
+        }
+    })?;
+    Ok(dest)
+}
+
+/// A bridged copy of sample plugin `name` in its own scratch directory.
+pub fn bridged_sample(name: &str) -> Result<PathBuf> {
+    let real = sample_plugin_path(name)?;
+    bridged_copy(&real, &scratch_dir(name), &format!("{name}.clap"), None)
+}
+
+/// Live `bulkhead-host` children of this process.
+pub fn host_processes_of(parent: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the command name: state, ppid, …
+            let after = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
+            let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            ppid == Some(parent) && comm.trim().starts_with("bulkhead-host")
+        })
+        .collect()
+}
+
+/// What this process holds that a bridged plugin could leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaks {
+    pub host_processes: Vec<u32>,
+    pub sockets: usize,
+    pub audio_mappings: usize,
+    pub memfds: usize,
+}
+
+impl Leaks {
+    pub fn now() -> Self {
+        let fds: Vec<String> = std::fs::read_dir("/proc/self/fd")
+            .map(|d| {
+                d.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .map(|p| p.display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        Self {
+            host_processes: host_processes_of(std::process::id()),
+            sockets: fds.iter().filter(|f| f.starts_with("socket:")).count(),
+            audio_mappings: maps.lines().filter(|l| l.contains("bulkhead-audio")).count(),
+            memfds: fds.iter().filter(|f| f.contains("bulkhead-audio")).count(),
+        }
+    }
+}
