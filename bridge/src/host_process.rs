@@ -26,8 +26,14 @@ const EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// Something that arrived from the host.
 pub enum Incoming {
-    Reply { seq: u64, body: Reply },
-    Callback { instance: InstanceId, body: MainCallback },
+    Reply {
+        seq: u64,
+        body: Reply,
+    },
+    Callback {
+        instance: InstanceId,
+        body: MainCallback,
+    },
 }
 
 /// Told about every callback as soon as the reader thread sees it (on that
@@ -143,7 +149,11 @@ impl HostProcess {
     /// # Errors
     /// Spawning, handshake (including a version mismatch) or transport
     /// failure.
-    pub fn spawn(host_binary: &Path, plugin: &Path, hook: CallbackHook) -> Result<Self, BridgeError> {
+    pub fn spawn(
+        host_binary: &Path,
+        plugin: &Path,
+        hook: CallbackHook,
+    ) -> Result<Self, BridgeError> {
         let (ours, theirs) = UnixStream::pair().map_err(ProtocolError::Io)?;
         let theirs_fd: RawFd = theirs.as_raw_fd();
         let mut cmd = Command::new(host_binary);
@@ -270,7 +280,10 @@ impl HostProcess {
             if left.is_zero() {
                 return Err(BridgeError::Timeout(timeout));
             }
-            match self.incoming.recv_timeout(left.min(Duration::from_millis(100))) {
+            match self
+                .incoming
+                .recv_timeout(left.min(Duration::from_millis(100)))
+            {
                 Ok(Incoming::Reply { seq: s, body }) if s == seq => {
                     return R::from_reply(body).ok_or(BridgeError::WrongReply);
                 }

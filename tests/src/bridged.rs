@@ -38,19 +38,24 @@ pub fn scratch_dir(label: &str) -> PathBuf {
 
 /// Makes a bridged copy of `real` named `file_name` in `dir`, whose
 /// manifest names `host` (default: the built `bulkhead-host`).
-pub fn bridged_copy(real: &Path, dir: &Path, file_name: &str, host: Option<&Path>) -> Result<PathBuf> {
+pub fn bridged_copy(
+    real: &Path,
+    dir: &Path,
+    file_name: &str,
+    host: Option<&Path>,
+) -> Result<PathBuf> {
     let bridge = built_artifact("libbulkhead_bridge.so")?;
     let host = match host {
         Some(h) => h.to_path_buf(),
         None => built_artifact("bulkhead-host")?,
     };
     let dest = dir.join(file_name);
-    bulkhead_common::manifest::make_bridged_copy(&bridge, real, &dest, Some(&host)).map_err(|e| {
-        TestHostError::LoadFailed {
+    bulkhead_common::manifest::make_bridged_copy(&bridge, real, &dest, Some(&host)).map_err(
+        |e| TestHostError::LoadFailed {
             path: dest.clone(),
             reason: format!("cannot make the bridged copy: {e}"),
-        }
-    })?;
+        },
+    )?;
     Ok(dest)
 }
 
@@ -70,7 +75,10 @@ pub fn host_processes_of(parent: u32) -> Vec<u32> {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             // Fields after the command name: state, ppid, …
             let after = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
-            let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+            let ppid = after
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
             let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             ppid == Some(parent) && comm.trim().starts_with("bulkhead-host")
         })
@@ -99,7 +107,10 @@ impl Leaks {
         Self {
             host_processes: host_processes_of(std::process::id()),
             sockets: fds.iter().filter(|f| f.starts_with("socket:")).count(),
-            audio_mappings: maps.lines().filter(|l| l.contains("bulkhead-audio")).count(),
+            audio_mappings: maps
+                .lines()
+                .filter(|l| l.contains("bulkhead-audio"))
+                .count(),
             memfds: fds.iter().filter(|f| f.contains("bulkhead-audio")).count(),
         }
     }

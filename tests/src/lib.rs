@@ -26,6 +26,7 @@
 //! audio-thread call and "main thread" otherwise; callbacks made from the wrong thread are recorded
 //! in [`HostRecord::thread_violations`].
 
+mod bridged;
 mod error;
 mod events;
 mod host;
@@ -38,8 +39,10 @@ mod render;
 #[cfg(test)]
 mod selftest;
 mod streams;
-mod bridged;
 
+pub use bridged::{
+    bridged_copy, bridged_sample, built_artifact, host_processes_of, scratch_dir, Leaks,
+};
 pub use error::{Result, TestHostError};
 pub use events::{
     Event, EventData, InEvent, NoteKind, NoteTarget, OutEvent, TimedEvent, Transport, HEADER_SIZE,
@@ -51,7 +54,6 @@ pub use instance::{
     ProcessResult, ProcessStatus, RenderMode, Sample, StreamStats, VoiceInfo,
 };
 pub use library::{Descriptor, PluginLibrary};
-pub use bridged::{bridged_copy, bridged_sample, built_artifact, host_processes_of, scratch_dir, Leaks};
 pub use paths::{plugin_search_dirs, sample_plugin_file_name, sample_plugin_path};
 pub use render::{
     render, render_instance, InputSignal, Precision, RenderOutput, RenderSpec, TransportSpec,

@@ -25,12 +25,20 @@ fn assert_same(p: &Pair, id: &str, spec: &RenderSpec, what: &str) {
     let a = render(&p.direct, id, spec).unwrap_or_else(|e| panic!("{what}: direct: {e}"));
     let b = render(&p.bridged, &format!("bulkhead.{id}"), spec)
         .unwrap_or_else(|e| panic!("{what}: bridged: {e}"));
-    assert!(a.peak() > 0.0, "{what}: the direct render is silent, the test proves nothing");
+    assert!(
+        a.peak() > 0.0,
+        "{what}: the direct render is silent, the test proves nothing"
+    );
     a.compare(&b).unwrap_or_else(|e| panic!("{what}: {e}"));
 }
 
 fn block_patterns() -> Vec<Vec<u32>> {
-    vec![vec![1], vec![64], vec![4096], vec![1, 7, 64, 4096, 33, 512, 2]]
+    vec![
+        vec![1],
+        vec![64],
+        vec![4096],
+        vec![1, 7, 64, 4096, 33, 512, 2],
+    ]
 }
 
 fn precisions() -> [Precision; 2] {
@@ -49,7 +57,10 @@ fn gain_with_sample_accurate_automation() {
                     total_frames: frames,
                     block_sizes: blocks.clone(),
                     precision,
-                    input: InputSignal::Noise { seed: 7, amplitude: 0.8 },
+                    input: InputSignal::Noise {
+                        seed: 7,
+                        amplitude: 0.8,
+                    },
                     events: vec![
                         TimedEvent::new(3, Event::param_value(0, 0.25)),
                         TimedEvent::new(1_001, Event::param_mod(0, 0.5)),
@@ -58,7 +69,12 @@ fn gain_with_sample_accurate_automation() {
                     ],
                     ..RenderSpec::default()
                 };
-                assert_same(&p, GAIN, &spec, &format!("gain {rate} Hz {blocks:?} {precision:?}"));
+                assert_same(
+                    &p,
+                    GAIN,
+                    &spec,
+                    &format!("gain {rate} Hz {blocks:?} {precision:?}"),
+                );
             }
         }
     }
@@ -90,7 +106,12 @@ fn synth_with_notes_and_midi() {
                     ],
                     ..RenderSpec::default()
                 };
-                assert_same(&p, SYNTH, &spec, &format!("synth {rate} Hz {blocks:?} {precision:?}"));
+                assert_same(
+                    &p,
+                    SYNTH,
+                    &spec,
+                    &format!("synth {rate} Hz {blocks:?} {precision:?}"),
+                );
             }
         }
     }
@@ -111,7 +132,11 @@ fn synth_output_events_arrive_at_the_same_offsets() {
     };
     let a = render(&p.direct, SYNTH, &spec).unwrap();
     let b = render(&p.bridged, &format!("bulkhead.{SYNTH}"), &spec).unwrap();
-    assert!(a.out_events.len() >= 3, "echoes and a note end: {:?}", a.out_events);
+    assert!(
+        a.out_events.len() >= 3,
+        "echoes and a note end: {:?}",
+        a.out_events
+    );
     let frames = |o: &RenderOutput| o.out_events.iter().map(|e| e.frame).collect::<Vec<_>>();
     assert_eq!(frames(&a), frames(&b));
     a.compare(&b).unwrap();
@@ -126,7 +151,10 @@ fn latency_and_bigstate_match_too() {
                 total_frames: 10_000,
                 block_sizes: vec![1, 256, 4096, 13],
                 precision,
-                input: InputSignal::Sine { frequency: 440.0, amplitude: 0.5 },
+                input: InputSignal::Sine {
+                    frequency: 440.0,
+                    amplitude: 0.5,
+                },
                 events: vec![TimedEvent::new(4_321, Event::param_value(0, 0.5))],
                 ..RenderSpec::default()
             };

@@ -16,12 +16,19 @@ fn version_mismatch_is_a_clear_error() {
         .env("BULKHEAD_LOG_FILE", &log)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "a clean failure, not a crash: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a clean failure, not a crash: {out:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     let text = format!("{stderr}{logged}");
     assert!(text.contains("version mismatch"), "{text}");
-    assert!(text.contains("protocol 999"), "names the peer's version: {text}");
+    assert!(
+        text.contains("protocol 999"),
+        "names the peer's version: {text}"
+    );
     assert!(text.contains("protocol 1"), "names ours: {text}");
 }
 
@@ -37,8 +44,15 @@ fn missing_real_plugin_is_a_clear_error() {
         .arg(&copy)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "a clean failure, not a crash: {out:?}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a clean failure, not a crash: {out:?}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("gone.clap") && stderr.contains("does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("gone.clap") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
     assert!(host_processes_of(std::process::id()).is_empty());
 }

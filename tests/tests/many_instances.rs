@@ -26,14 +26,19 @@ fn sixteen_instances_run_and_leave_nothing_behind() {
         instances.push(inst);
     }
     let during = Leaks::now();
-    assert_eq!(during.host_processes.len(), 16, "one host process per instance");
+    assert_eq!(
+        during.host_processes.len(),
+        16,
+        "one host process per instance"
+    );
     assert!(during.audio_mappings >= 16);
 
     for inst in &mut instances {
         let inputs = inst.input_buffers::<f32>(256);
         let mut outputs = inst.output_buffers::<f32>(256);
         for _ in 0..50 {
-            inst.process_f32(256, &inputs, &mut outputs, &[], None, None).unwrap();
+            inst.process_f32(256, &inputs, &mut outputs, &[], None, None)
+                .unwrap();
         }
     }
     for mut inst in instances {

@@ -13,7 +13,9 @@ fn big_state() -> Vec<u8> {
         let v = ((i * 37) % 200) as f64 / 100.0 - 1.0;
         s.extend_from_slice(&v.to_le_bytes());
     }
-    let payload: Vec<u8> = (0..16u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let payload: Vec<u8> = (0..16u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     s.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     s.extend_from_slice(&payload);
     s
@@ -23,7 +25,10 @@ fn spec(state: Vec<u8>) -> RenderSpec {
     RenderSpec {
         total_frames: 4_096,
         block_sizes: vec![512],
-        input: InputSignal::Noise { seed: 3, amplitude: 0.5 },
+        input: InputSignal::Noise {
+            seed: 3,
+            amplitude: 0.5,
+        },
         state: Some(state),
         ..RenderSpec::default()
     }
@@ -41,10 +46,16 @@ fn sixteen_mib_state_round_trips_both_ways() {
     let mut b = Instance::new(&bridged, &bridged_id, HostConfig::default()).unwrap();
     b.load_state(&state).unwrap();
     let record = b.take_record();
-    assert!(!record.params_rescan.is_empty(), "rescan during load reaches the host");
+    assert!(
+        !record.params_rescan.is_empty(),
+        "rescan during load reaches the host"
+    );
     let saved_via_bridge = b.save_state().unwrap();
     assert_eq!(saved_via_bridge.len(), state.len());
-    assert!(saved_via_bridge == state, "state bytes changed through the bridge");
+    assert!(
+        saved_via_bridge == state,
+        "state bytes changed through the bridge"
+    );
     drop(b);
     let out_direct = render(&direct, ID, &spec(saved_via_bridge)).unwrap();
     let out_bridged = render(&bridged, &bridged_id, &spec(state.clone())).unwrap();

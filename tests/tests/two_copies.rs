@@ -7,7 +7,12 @@ use bulkhead_tests::*;
 fn two_bridged_copies_stay_independent() {
     let gain = PluginLibrary::load(bridged_sample("gain").unwrap()).unwrap();
     let synth = PluginLibrary::load(bridged_sample("synth").unwrap()).unwrap();
-    let ids = |l: &PluginLibrary| l.descriptors().into_iter().map(|d| d.id).collect::<Vec<_>>();
+    let ids = |l: &PluginLibrary| {
+        l.descriptors()
+            .into_iter()
+            .map(|d| d.id)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&gain), vec!["bulkhead.org.bulkhead.sample.gain"]);
     assert_eq!(ids(&synth), vec!["bulkhead.org.bulkhead.sample.synth"]);
     assert!(gain.descriptors()[0].name.ends_with("(bulkhead)"));
@@ -16,7 +21,10 @@ fn two_bridged_copies_stay_independent() {
         &gain,
         "bulkhead.org.bulkhead.sample.gain",
         &RenderSpec {
-            input: InputSignal::Sine { frequency: 100.0, amplitude: 0.5 },
+            input: InputSignal::Sine {
+                frequency: 100.0,
+                amplitude: 0.5,
+            },
             ..RenderSpec::default()
         },
     )
@@ -33,5 +41,10 @@ fn two_bridged_copies_stay_independent() {
     .unwrap();
     assert!(gain_out.peak() > 0.4);
     assert!(synth_out.peak() > 0.0);
-    assert!(Instance::new(&gain, "bulkhead.org.bulkhead.sample.synth", HostConfig::default()).is_err());
+    assert!(Instance::new(
+        &gain,
+        "bulkhead.org.bulkhead.sample.synth",
+        HostConfig::default()
+    )
+    .is_err());
 }

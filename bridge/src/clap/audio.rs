@@ -83,7 +83,10 @@ impl AudioState {
 
     /// Runs a bodiless operation; the status the host reported, if it did.
     pub fn op(&mut self, op: AudioOp, daw: &DawHost) -> Option<i32> {
-        self.region.control().in_events_len.store(0, Ordering::Relaxed);
+        self.region
+            .control()
+            .in_events_len
+            .store(0, Ordering::Relaxed);
         if !self.roundtrip(op) {
             return None;
         }
@@ -99,7 +102,8 @@ impl AudioState {
             .range(self.layout.in_events_offset, EVENT_AREA_LEN)
             .unwrap_or(std::ptr::null_mut());
         // SAFETY: the input area lies inside our mapping, 64-byte aligned.
-        let mut w = unsafe { EventWriter::new(base, if base.is_null() { 0 } else { EVENT_AREA_LEN }) };
+        let mut w =
+            unsafe { EventWriter::new(base, if base.is_null() { 0 } else { EVENT_AREA_LEN }) };
         // SAFETY: the DAW's event list is valid for the call.
         if let Some(list) = unsafe { list.as_ref() } {
             if let (Some(size), Some(get)) = (list.size, list.get) {
@@ -123,8 +127,10 @@ impl AudioState {
         let c = self.region.control();
         let len = c.out_events_len.load(Ordering::Relaxed) as usize;
         let loaded = match self.region.range(self.layout.out_events_offset, len) {
-            // SAFETY: the range lies inside our mapping.
-            Some(src) if len <= EVENT_AREA_LEN => unsafe { self.out_events.load_raw(src, len) }.is_ok(),
+            Some(src) if len <= EVENT_AREA_LEN => {
+                // SAFETY: the range lies inside our mapping.
+                unsafe { self.out_events.load_raw(src, len) }.is_ok()
+            }
             _ => false,
         };
         if !loaded {
@@ -163,7 +169,8 @@ impl AudioState {
         for (port, &channels) in self.layout.audio.inputs.iter().enumerate() {
             let buf = bufs.get(port);
             let is_f64 = buf.is_some_and(|b| b.data32.is_null() && !b.data64.is_null());
-            c.port_flags_in[port].store(if is_f64 { port_flags::F64 } else { 0 }, Ordering::Relaxed);
+            c.port_flags_in[port]
+                .store(if is_f64 { port_flags::F64 } else { 0 }, Ordering::Relaxed);
             c.constant_mask_in[port].store(buf.map_or(0, |b| b.constant_mask), Ordering::Relaxed);
             c.latency_in[port].store(buf.map_or(0, |b| b.latency), Ordering::Relaxed);
             let width = if is_f64 { 8 } else { 4 };
@@ -206,7 +213,8 @@ impl AudioState {
             let is_f64 = bufs
                 .get(port)
                 .is_some_and(|b| b.data32.is_null() && !b.data64.is_null());
-            c.port_flags_out[port].store(if is_f64 { port_flags::F64 } else { 0 }, Ordering::Relaxed);
+            c.port_flags_out[port]
+                .store(if is_f64 { port_flags::F64 } else { 0 }, Ordering::Relaxed);
             c.latency_out[port].store(bufs.get(port).map_or(0, |b| b.latency), Ordering::Relaxed);
         }
     }
@@ -283,9 +291,13 @@ impl AudioState {
         c.frames.store(p.frames_count, Ordering::Relaxed);
         c.steady_time.store(p.steady_time as u64, Ordering::Relaxed);
         let has_transport = !p.transport.is_null();
-        c.has_transport.store(u32::from(has_transport), Ordering::Relaxed);
+        c.has_transport
+            .store(u32::from(has_transport), Ordering::Relaxed);
         if has_transport {
-            if let Some(dst) = self.region.range(self.layout.transport_offset, TRANSPORT_AREA_LEN) {
+            if let Some(dst) = self
+                .region
+                .range(self.layout.transport_offset, TRANSPORT_AREA_LEN)
+            {
                 // SAFETY: the DAW's transport event is valid for the call and
                 // the area is large enough.
                 unsafe {

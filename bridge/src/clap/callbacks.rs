@@ -100,7 +100,8 @@ impl DawHost {
         let mut rescan_flags = 0;
         for bit in 0..32 {
             let flag = 1u32 << bit;
-            if call_ext!(self.audio_ports, is_rescan_flag_supported, self.host, flag) == Some(true) {
+            if call_ext!(self.audio_ports, is_rescan_flag_supported, self.host, flag) == Some(true)
+            {
                 rescan_flags |= flag;
             }
         }

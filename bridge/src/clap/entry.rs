@@ -109,8 +109,13 @@ pub fn library_dir() -> Option<PathBuf> {
     }
     // SAFETY: dladdr returned a C string naming the object.
     let path = unsafe { CStr::from_ptr(info.dli_fname) };
-    let path = PathBuf::from(std::ffi::OsStr::from_encoded_bytes_checked(path.to_bytes())?);
-    std::fs::canonicalize(path).ok()?.parent().map(Path::to_path_buf)
+    let path = PathBuf::from(std::ffi::OsStr::from_encoded_bytes_checked(
+        path.to_bytes(),
+    )?);
+    std::fs::canonicalize(path)
+        .ok()?
+        .parent()
+        .map(Path::to_path_buf)
 }
 
 trait FromBytes {
@@ -181,10 +186,10 @@ unsafe extern "C" fn init(plugin_path: *const c_char) -> bool {
         }
         // SAFETY: the DAW passes a C string naming this plugin file.
         let path = unsafe { CStr::from_ptr(plugin_path) };
-        let path = PathBuf::from(<std::ffi::OsStr as FromBytes>::from_encoded_bytes_checked(
-            path.to_bytes(),
-        )
-        .unwrap_or_default());
+        let path = PathBuf::from(
+            <std::ffi::OsStr as FromBytes>::from_encoded_bytes_checked(path.to_bytes())
+                .unwrap_or_default(),
+        );
         match load_bundle(&path) {
             Ok(b) => {
                 tracing::info!(

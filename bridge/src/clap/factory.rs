@@ -19,7 +19,11 @@ unsafe extern "C" fn get_plugin_descriptor(
 ) -> *const clap_plugin_descriptor {
     ffi_guard(std::ptr::null(), || {
         bundle()
-            .and_then(|b| b.descriptors.get(index as usize).map(|d| &d.raw as *const _))
+            .and_then(|b| {
+                b.descriptors
+                    .get(index as usize)
+                    .map(|d| &d.raw as *const _)
+            })
             .unwrap_or(std::ptr::null())
     })
 }

@@ -236,7 +236,11 @@ impl Proxy {
             .inputs
             .iter()
             .chain(&ports.outputs)
-            .map(|p| p.port_type.as_ref().and_then(|t| std::ffi::CString::new(t.clone()).ok()))
+            .map(|p| {
+                p.port_type
+                    .as_ref()
+                    .and_then(|t| std::ffi::CString::new(t.clone()).ok())
+            })
             .collect();
         self.caches().audio_ports = Some((ports.clone(), types));
         ports
@@ -385,7 +389,8 @@ unsafe extern "C" fn process(
 ) -> clap_process_status {
     with_proxy(plugin, CLAP_PROCESS_ERROR, |p| {
         // SAFETY: the DAW's process struct is valid for the call.
-        let (Some(daw), Some(a), Some(proc_)) = (p.daw(), p.audio().as_mut(), unsafe { process.as_ref() })
+        let (Some(daw), Some(a), Some(proc_)) =
+            (p.daw(), p.audio().as_mut(), unsafe { process.as_ref() })
         else {
             return CLAP_PROCESS_ERROR;
         };

@@ -166,8 +166,8 @@ impl AudioWorker {
         let c = self.region.control();
         let len = (c.in_events_len.load(Ordering::Relaxed) as usize).min(EVENT_AREA_LEN);
         match self.region.range(self.layout.in_events_offset, len) {
-            // SAFETY: the range lies inside the mapping.
             Some(src) => {
+                // SAFETY: the range lies inside the mapping.
                 if unsafe { in_events.load_raw(src, len) }.is_err() {
                     in_events.clear();
                 }

@@ -1,7 +1,9 @@
 //! `bulkhead-testhost`: list the plugins of a `.clap` file, or render one offline.
 
 use bulkhead_tests::{
-    render, InPlace, InputSignal, PluginLibrary, Precision, RenderOutput, RenderSpec,
+    bridged_sample, host_processes_of, render, render_instance, sample_plugin_path, Event,
+    HostConfig, InPlace, InputSignal, Instance, PluginLibrary, Precision, RenderOutput, RenderSpec,
+    TimedEvent,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use std::time::Instant;
 
 const USAGE: &str = "\
 usage:
+  bulkhead-testhost demo
   bulkhead-testhost list <file.clap>
   bulkhead-testhost render <file.clap> <plugin-id> [options]
 
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
 
 fn run(args: &[String]) -> Result<(), CliError> {
     match args.first().map(String::as_str) {
+        Some("demo") => demo(),
         Some("list") => {
             let [_, file] = args else {
                 return Err(CliError::Usage("list takes exactly one file".into()));
@@ -248,4 +252,70 @@ fn write_raw(path: &PathBuf, output: &RenderOutput, precision: Precision) -> std
         }
     }
     w.flush()
+}
+
+/// The main job: the bundled sample synth rendered through a bridged copy,
+/// out of process, and compared with the same render hosted directly.
+fn demo() -> Result<(), CliError> {
+    const ID: &str = "org.bulkhead.sample.synth";
+    let copy = bridged_sample("synth")?;
+    println!("bridged copy   {}", copy.display());
+    let events = [60i16, 64, 67, 72]
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &key)| {
+            let at = i as u64 * 24_000;
+            [
+                TimedEvent::new(at, Event::note_on(0, 0, key, i as i32, 0.8)),
+                TimedEvent::new(at + 20_000, Event::note_off(0, 0, key, i as i32, 0.0)),
+            ]
+        })
+        .collect();
+    let spec = RenderSpec {
+        total_frames: 5 * 48_000,
+        block_sizes: vec![64, 128, 31, 512],
+        input: InputSignal::Silence,
+        events,
+        ..RenderSpec::default()
+    };
+    let direct_lib = PluginLibrary::load(sample_plugin_path("synth")?)?;
+    let bridged_lib = PluginLibrary::load(&copy)?;
+    let t = Instant::now();
+    let direct = render(&direct_lib, ID, &spec)?;
+    let direct_time = t.elapsed();
+    let mut inst = Instance::new(
+        &bridged_lib,
+        &format!("bulkhead.{ID}"),
+        HostConfig::default(),
+    )?;
+    let hosts = host_processes_of(std::process::id());
+    println!("host process   pid {hosts:?} (the plugin runs there, not here)");
+    let t = Instant::now();
+    let bridged = render_instance(&mut inst, &spec)?;
+    let bridged_time = t.elapsed();
+    drop(inst);
+    println!(
+        "rendered       {} frames at {} Hz, blocks {:?}",
+        spec.total_frames, spec.sample_rate, spec.block_sizes
+    );
+    println!(
+        "direct         {direct_time:.2?}, peak {:.4}",
+        direct.peak()
+    );
+    println!(
+        "bridged        {bridged_time:.2?}, peak {:.4}",
+        bridged.peak()
+    );
+    println!(
+        "out events     {} direct, {} bridged",
+        direct.out_events.len(),
+        bridged.out_events.len()
+    );
+    match direct.compare(&bridged) {
+        Ok(()) => {
+            println!("result         bridged output is bit-identical to direct hosting");
+            Ok(())
+        }
+        Err(e) => Err(CliError::Failed(format!("bridged output differs: {e}"))),
+    }
 }

@@ -9,7 +9,11 @@ use clap_sys::plugin::clap_plugin;
 unsafe extern "C" fn count(plugin: *const clap_plugin, is_input: bool) -> u32 {
     with_proxy(plugin, 0, |p| {
         let ports = p.audio_ports();
-        (if is_input { ports.inputs.len() } else { ports.outputs.len() }) as u32
+        (if is_input {
+            ports.inputs.len()
+        } else {
+            ports.outputs.len()
+        }) as u32
     })
 }
 
@@ -25,7 +29,11 @@ unsafe extern "C" fn get(
             return false;
         };
         let ports = p.audio_ports();
-        let list = if is_input { &ports.inputs } else { &ports.outputs };
+        let list = if is_input {
+            &ports.inputs
+        } else {
+            &ports.outputs
+        };
         let Some(port) = list.get(index as usize) else {
             return false;
         };

@@ -32,14 +32,42 @@ pub fn lookup(exts: &PluginExtensions, id: &CStr) -> *const c_void {
         state::CLAP_EXT_STATE, tail::CLAP_EXT_TAIL, voice_info::CLAP_EXT_VOICE_INFO,
     };
     let table: [(bool, &CStr, *const c_void); 8] = [
-        (exts.audio_ports, CLAP_EXT_AUDIO_PORTS, (&raw const audio_ports::VTABLE).cast()),
-        (exts.note_ports, CLAP_EXT_NOTE_PORTS, (&raw const note_ports::VTABLE).cast()),
-        (exts.params, CLAP_EXT_PARAMS, (&raw const params::VTABLE).cast()),
-        (exts.state, CLAP_EXT_STATE, (&raw const state::VTABLE).cast()),
-        (exts.latency, CLAP_EXT_LATENCY, (&raw const latency::VTABLE).cast()),
+        (
+            exts.audio_ports,
+            CLAP_EXT_AUDIO_PORTS,
+            (&raw const audio_ports::VTABLE).cast(),
+        ),
+        (
+            exts.note_ports,
+            CLAP_EXT_NOTE_PORTS,
+            (&raw const note_ports::VTABLE).cast(),
+        ),
+        (
+            exts.params,
+            CLAP_EXT_PARAMS,
+            (&raw const params::VTABLE).cast(),
+        ),
+        (
+            exts.state,
+            CLAP_EXT_STATE,
+            (&raw const state::VTABLE).cast(),
+        ),
+        (
+            exts.latency,
+            CLAP_EXT_LATENCY,
+            (&raw const latency::VTABLE).cast(),
+        ),
         (exts.tail, CLAP_EXT_TAIL, (&raw const tail::VTABLE).cast()),
-        (exts.render, CLAP_EXT_RENDER, (&raw const render::VTABLE).cast()),
-        (exts.voice_info, CLAP_EXT_VOICE_INFO, (&raw const voice_info::VTABLE).cast()),
+        (
+            exts.render,
+            CLAP_EXT_RENDER,
+            (&raw const render::VTABLE).cast(),
+        ),
+        (
+            exts.voice_info,
+            CLAP_EXT_VOICE_INFO,
+            (&raw const voice_info::VTABLE).cast(),
+        ),
     ];
     table
         .iter()

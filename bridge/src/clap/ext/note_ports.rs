@@ -19,7 +19,11 @@ fn ports(p: &Proxy) -> NotePorts {
 unsafe extern "C" fn count(plugin: *const clap_plugin, is_input: bool) -> u32 {
     with_proxy(plugin, 0, |p| {
         let n = ports(p);
-        (if is_input { n.inputs.len() } else { n.outputs.len() }) as u32
+        (if is_input {
+            n.inputs.len()
+        } else {
+            n.outputs.len()
+        }) as u32
     })
 }
 

@@ -54,8 +54,9 @@ unsafe extern "C" fn get_info(
 
 unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *mut f64) -> bool {
     with_proxy(plugin, false, |p| {
-        match (p.query(GetParamValue { param_id }, None), unsafe { out.as_mut() }) {
-            // SAFETY (above): the DAW passes a writable f64.
+        // SAFETY: the DAW passes a writable f64 or null.
+        let out = unsafe { out.as_mut() };
+        match (p.query(GetParamValue { param_id }, None), out) {
             (Some(v), Some(out)) => {
                 *out = v;
                 true
@@ -97,7 +98,9 @@ unsafe extern "C" fn text_to_value(
             return false;
         }
         // SAFETY: the DAW passes a C string.
-        let text = unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned();
+        let text = unsafe { CStr::from_ptr(text) }
+            .to_string_lossy()
+            .into_owned();
         match p.query(TextToValue { param_id, text }, None) {
             Some(v) => {
                 // SAFETY: checked non-null; the DAW passes a writable f64.

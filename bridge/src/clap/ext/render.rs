@@ -6,7 +6,9 @@ use clap_sys::ext::render::{clap_plugin_render, clap_plugin_render_mode};
 use clap_sys::plugin::clap_plugin;
 
 unsafe extern "C" fn has_hard_realtime_requirement(plugin: *const clap_plugin) -> bool {
-    with_proxy(plugin, false, |p| p.query(HasHardRealtimeRequirement, false))
+    with_proxy(plugin, false, |p| {
+        p.query(HasHardRealtimeRequirement, false)
+    })
 }
 
 unsafe extern "C" fn set(plugin: *const clap_plugin, mode: clap_plugin_render_mode) -> bool {

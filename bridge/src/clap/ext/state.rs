@@ -64,7 +64,12 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
             Err(e) => {
                 // The plugin cannot answer: hand back what we last had.
                 tracing::warn!("save failed ({e}); returning the last known state");
-                match p.last_state.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                match p
+                    .last_state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+                {
                     Some(b) => b,
                     None => return false,
                 }
@@ -82,7 +87,12 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
         let Some(bytes) = (unsafe { stream.as_ref() }).and_then(read_all) else {
             return false;
         };
-        match p.call(Load { bytes: bytes.clone() }, p.timeouts.slow) {
+        match p.call(
+            Load {
+                bytes: bytes.clone(),
+            },
+            p.timeouts.slow,
+        ) {
             Ok(Ok(())) => {
                 *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
                 true
