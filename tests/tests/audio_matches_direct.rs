@@ -162,3 +162,23 @@ fn latency_and_bigstate_match_too() {
         }
     }
 }
+
+#[test]
+fn in_place_processing_matches_too() {
+    let p = pair("gain");
+    for precision in precisions() {
+        let spec = RenderSpec {
+            total_frames: 8_000,
+            block_sizes: vec![128, 5],
+            precision,
+            in_place: InPlace::DeclaredPairs,
+            input: InputSignal::Noise {
+                seed: 11,
+                amplitude: 0.7,
+            },
+            events: vec![TimedEvent::new(100, Event::param_value(0, 0.3))],
+            ..RenderSpec::default()
+        };
+        assert_same(&p, GAIN, &spec, &format!("gain in place {precision:?}"));
+    }
+}
