@@ -1,7 +1,9 @@
 //! The DAW's side: its `clap_host` and host extensions, and how the
 //! plugin's host calls (arriving from the host process) reach them.
 
-use bulkhead_common::protocol::clap::plugin::{HostCapabilities, HostIdentity};
+use bulkhead_common::protocol::clap::plugin::{
+    HostCapabilities, HostIdentity, PluginExtensions, SetHostAnswers,
+};
 use bulkhead_common::protocol::clap::MainCallback;
 use bulkhead_common::shm::control::callback_flags;
 use clap_sys::ext::audio_ports::*;
@@ -95,16 +97,8 @@ impl DawHost {
         }
     }
 
-    /// What the DAW offers; main thread (asks synchronous questions).
+    /// Which host extensions the DAW offers.
     pub fn capabilities(&self) -> HostCapabilities {
-        let mut rescan_flags = 0;
-        for bit in 0..32 {
-            let flag = 1u32 << bit;
-            if call_ext!(self.audio_ports, is_rescan_flag_supported, self.host, flag) == Some(true)
-            {
-                rescan_flags |= flag;
-            }
-        }
         HostCapabilities {
             log: !self.log.is_null(),
             params: !self.params.is_null(),
@@ -114,8 +108,33 @@ impl DawHost {
             audio_ports: !self.audio_ports.is_null(),
             note_ports: !self.note_ports.is_null(),
             voice_info: !self.voice_info.is_null(),
+        }
+    }
+
+    /// The DAW's answers to synchronous questions; main thread. Asked only
+    /// for the extensions the plugin has: a host may check that a plugin
+    /// using `clap_host_audio_ports` implements `clap_plugin_audio_ports`.
+    pub fn answers(&self, plugin: &PluginExtensions) -> SetHostAnswers {
+        let mut rescan_flags = 0;
+        if plugin.audio_ports {
+            // The flags CLAP defines (names … list).
+            for bit in 0..6 {
+                let flag = 1u32 << bit;
+                if call_ext!(self.audio_ports, is_rescan_flag_supported, self.host, flag)
+                    == Some(true)
+                {
+                    rescan_flags |= flag;
+                }
+            }
+        }
+        let note_dialects = if plugin.note_ports {
+            call_ext!(self.note_ports, supported_dialects, self.host).unwrap_or(0)
+        } else {
+            0
+        };
+        SetHostAnswers {
             audio_ports_rescan_flags: rescan_flags,
-            note_dialects: call_ext!(self.note_ports, supported_dialects, self.host).unwrap_or(0),
+            note_dialects,
         }
     }
 

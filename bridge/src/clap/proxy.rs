@@ -156,6 +156,7 @@ impl Proxy {
         )??;
         self.instance.store(created.instance, Ordering::Release);
         let _ = self.extensions.set(created.extensions);
+        self.call(daw.answers(&created.extensions), self.timeouts.main)?;
         Ok(())
     }
 

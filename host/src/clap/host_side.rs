@@ -88,6 +88,9 @@ pub struct SharedHost {
     pub wake: Arc<rustix::fd::OwnedFd>,
     /// Host calls made on the audio thread, published after each block.
     pub audio_flags: Arc<AtomicU32>,
+    /// The DAW's answers, sent after creation (see `SetHostAnswers`).
+    pub audio_ports_rescan_flags: AtomicU32,
+    pub note_dialects: AtomicU32,
 }
 
 impl SharedHost {
@@ -209,7 +212,8 @@ impl HostLatencyImpl for MainThreadHost<'_> {
 
 impl HostAudioPortsImpl for MainThreadHost<'_> {
     fn is_rescan_flag_supported(&self, flag: AudioPortRescanFlags) -> bool {
-        self.shared.caps.audio_ports_rescan_flags & flag.bits() == flag.bits()
+        let supported = self.shared.audio_ports_rescan_flags.load(Ordering::Relaxed);
+        supported & flag.bits() == flag.bits()
     }
 
     fn rescan(&self, flags: AudioPortRescanFlags) {

@@ -222,6 +222,8 @@ impl MainHandler for ClapServer {
             callback_requested: Arc::clone(&callback_requested),
             wake,
             audio_flags: Arc::clone(&audio_flags),
+            audio_ports_rescan_flags: AtomicU32::new(0),
+            note_dialects: AtomicU32::new(0),
         };
         let reg = Rc::clone(&registry);
         let plugin = PluginInstance::<BulkheadHost>::new(
@@ -262,6 +264,16 @@ impl MainHandler for ClapServer {
             Self::stop_audio(&mut inst);
             drop(inst);
             tracing::info!(instance = id, "destroyed");
+        }
+    }
+
+    fn set_host_answers(&mut self, id: InstanceId, req: SetHostAnswers) {
+        if let Some(inst) = self.instances.get(&id) {
+            inst.plugin.access_shared_handler(|s| {
+                s.audio_ports_rescan_flags
+                    .store(req.audio_ports_rescan_flags, Ordering::Relaxed);
+                s.note_dialects.store(req.note_dialects, Ordering::Relaxed);
+            });
         }
     }
 

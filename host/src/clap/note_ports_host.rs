@@ -43,7 +43,11 @@ unsafe extern "C" fn supported_dialects(host: *const clap_host) -> u32 {
     // SAFETY: clack checks the pointer and catches panics; the host pointer
     // is one clack created for `BulkheadHost`.
     unsafe {
-        HostWrapper::<BulkheadHost>::handle_main_thread(host, |h| Ok(h.shared.caps.note_dialects))
+        HostWrapper::<BulkheadHost>::handle_main_thread(host, |h| {
+            Ok(h.shared
+                .note_dialects
+                .load(std::sync::atomic::Ordering::Relaxed))
+        })
     }
     .unwrap_or(0)
 }

@@ -16,6 +16,7 @@ request_family! {
         ListPlugins(ListPlugins) -> Remote<Vec<PluginDescriptor>> => list_plugins;
         CreatePlugin(CreatePlugin) -> Remote<CreatedPlugin> => create_plugin;
         DestroyPlugin(DestroyPlugin) -> () => destroy_plugin;
+        SetHostAnswers(SetHostAnswers) -> () => set_host_answers;
         Activate(Activate) -> Remote<()> => activate;
         Deactivate(Deactivate) -> () => deactivate;
         GetAudioPorts(audio_ports::GetAudioPorts) -> audio_ports::AudioPorts => get_audio_ports;

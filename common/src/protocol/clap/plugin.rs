@@ -30,8 +30,7 @@ pub struct HostIdentity {
     pub version: String,
 }
 
-/// Which host extensions the DAW offers, and its answers to the questions a
-/// plugin may ask synchronously (cached so the host can answer locally).
+/// Which host extensions the DAW offers.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HostCapabilities {
     pub log: bool,
@@ -42,10 +41,6 @@ pub struct HostCapabilities {
     pub audio_ports: bool,
     pub note_ports: bool,
     pub voice_info: bool,
-    /// `clap_host_audio_ports::is_rescan_flag_supported`, one bit per flag.
-    pub audio_ports_rescan_flags: u32,
-    /// `clap_host_note_ports::supported_dialects`.
-    pub note_dialects: u32,
 }
 
 /// Creates and initialises one plugin instance.
@@ -77,6 +72,18 @@ pub struct CreatedPlugin {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DestroyPlugin;
+
+/// The DAW's answers to the synchronous questions of host extensions whose
+/// plugin side must exist before the DAW may be asked (a conforming host
+/// checks that a plugin calling `clap_host_audio_ports` has audio ports).
+/// Sent right after creation.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SetHostAnswers {
+    /// `clap_host_audio_ports::is_rescan_flag_supported`, one bit per flag.
+    pub audio_ports_rescan_flags: u32,
+    /// `clap_host_note_ports::supported_dialects`.
+    pub note_dialects: u32,
+}
 
 /// `clap_plugin::activate`. The shared-memory region travels with this
 /// message as a descriptor; its layout is derived from `layout` on both
