@@ -36,10 +36,52 @@ pub enum Incoming {
     },
 }
 
-/// Told about every callback as soon as the reader thread sees it (on that
-/// thread): thread-safe calls are made right there; main-thread calls ask
-/// the DAW for a main-thread callback.
-pub type CallbackHook = Arc<dyn Fn(InstanceId, &MainCallback) + Send + Sync>;
+/// What the reader thread tells its owner, on the reader thread.
+#[derive(Clone)]
+pub struct Hooks {
+    /// Every callback as soon as it arrives: thread-safe calls are made
+    /// right there; main-thread calls ask the DAW for a main-thread callback.
+    pub on_callback: Arc<dyn Fn(InstanceId, &MainCallback) + Send + Sync>,
+    /// The connection ended: the host exited, crashed or broke the protocol.
+    pub on_death: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Hooks {
+    pub fn none() -> Self {
+        Self {
+            on_callback: Arc::new(|_, _| {}),
+            on_death: Arc::new(|| {}),
+        }
+    }
+}
+
+/// Starts host processes from one thread that lives as long as the bridge
+/// library: the parent-death signal fires when the forking *thread* exits,
+/// so forking from a DAW thread that may end would kill healthy hosts.
+fn spawn_from_spawner_thread(cmd: Command) -> std::io::Result<Child> {
+    type Job = (Command, crossbeam_channel::Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<Mutex<crossbeam_channel::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        let _ = std::thread::Builder::new()
+            .name("bulkhead-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            });
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
+    tx.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((cmd, reply_tx))
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
+}
 
 pub struct HostProcess {
     pid: u32,
@@ -49,6 +91,9 @@ pub struct HostProcess {
     incoming: Receiver<Incoming>,
     stash: Mutex<HashMap<u64, Reply>>,
     next_seq: AtomicU64,
+    /// Threads inside `call`; with more than one, a reply may sit in the
+    /// stash for another, so waiters look there often.
+    waiters: std::sync::atomic::AtomicUsize,
     alive: Arc<AtomicBool>,
     reader: Mutex<Option<JoinHandle<()>>>,
 }
@@ -102,7 +147,7 @@ pub fn find_host(candidates: &[PathBuf]) -> Result<PathBuf, BridgeError> {
 fn reader_loop(
     stream: UnixStream,
     tx: crossbeam_channel::Sender<Incoming>,
-    hook: CallbackHook,
+    hooks: Hooks,
     alive: Arc<AtomicBool>,
 ) {
     let mut buf = Vec::with_capacity(64 * 1024);
@@ -120,7 +165,7 @@ fn reader_loop(
                 },
                 _,
             )) => {
-                hook(instance, &cb);
+                (hooks.on_callback)(instance, &cb);
                 if tx.send(Incoming::Callback { instance, body: cb }).is_err() {
                     break;
                 }
@@ -140,6 +185,7 @@ fn reader_loop(
     }
     alive.store(false, Ordering::Release);
     let _ = stream.shutdown(std::net::Shutdown::Both);
+    (hooks.on_death)();
 }
 
 impl HostProcess {
@@ -149,11 +195,7 @@ impl HostProcess {
     /// # Errors
     /// Spawning, handshake (including a version mismatch) or transport
     /// failure.
-    pub fn spawn(
-        host_binary: &Path,
-        plugin: &Path,
-        hook: CallbackHook,
-    ) -> Result<Self, BridgeError> {
+    pub fn spawn(host_binary: &Path, plugin: &Path, hooks: Hooks) -> Result<Self, BridgeError> {
         let (ours, theirs) = UnixStream::pair().map_err(ProtocolError::Io)?;
         let theirs_fd: RawFd = theirs.as_raw_fd();
         let mut cmd = Command::new(host_binary);
@@ -162,10 +204,17 @@ impl HostProcess {
             .arg("--plugin")
             .arg(plugin)
             .stdin(Stdio::null());
-        // SAFETY: only async-signal-safe calls (dup2, fcntl) between fork and
-        // exec.
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls (prctl, getppid, dup2, fcntl)
+        // between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
+                // Die with the DAW: a host must never outlive its bridge.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0
+                    || libc::getppid() != parent
+                {
+                    return Err(std::io::Error::other("the DAW is already gone"));
+                }
                 if theirs_fd == 3 {
                     if libc::fcntl(3, libc::F_SETFD, 0) < 0 {
                         return Err(std::io::Error::last_os_error());
@@ -176,7 +225,7 @@ impl HostProcess {
                 Ok(())
             });
         }
-        let child = cmd.spawn().map_err(|source| BridgeError::Spawn {
+        let child = spawn_from_spawner_thread(cmd).map_err(|source| BridgeError::Spawn {
             path: host_binary.to_path_buf(),
             source,
         })?;
@@ -194,7 +243,7 @@ impl HostProcess {
         let reader_alive = Arc::clone(&alive);
         let reader = std::thread::Builder::new()
             .name(format!("bulkhead-reader-{pid}"))
-            .spawn(move || reader_loop(reader_stream, tx, hook, reader_alive))
+            .spawn(move || reader_loop(reader_stream, tx, hooks, reader_alive))
             .map_err(ProtocolError::Io)?;
         tracing::debug!(pid, plugin = %plugin.display(), "host process started");
         Ok(Self {
@@ -205,6 +254,7 @@ impl HostProcess {
             incoming: rx,
             stash: Mutex::new(HashMap::new()),
             next_seq: AtomicU64::new(1),
+            waiters: std::sync::atomic::AtomicUsize::new(0),
             alive,
             reader: Mutex::new(Some(reader)),
         })
@@ -239,6 +289,49 @@ impl HostProcess {
         self.alive.load(Ordering::Acquire)
     }
 
+    /// Ends a host that stopped answering.
+    pub fn kill(&self) {
+        if let Some(c) = self
+            .child
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            let _ = c.kill();
+        }
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+
+    /// How the process ended, for the log ("killed by signal 11 (SIGSEGV)").
+    pub fn exit_description(&self) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        let mut guard = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(c) = guard.as_mut() else {
+            return "already reaped".into();
+        };
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            match c.try_wait() {
+                Ok(Some(status)) => {
+                    return match (status.signal(), status.code()) {
+                        (Some(sig), _) => format!(
+                            "killed by signal {sig} ({})",
+                            nix::sys::signal::Signal::try_from(sig)
+                                .map_or("unknown", |s| s.as_str())
+                        ),
+                        (None, Some(code)) => format!("exited with code {code}"),
+                        _ => format!("ended ({status})"),
+                    };
+                }
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2))
+                }
+                Ok(None) => return "stopped answering (still running)".into(),
+                Err(e) => return format!("unknown ({e})"),
+            }
+        }
+    }
+
     /// Sends `req` and waits for its reply, serving callbacks that arrive
     /// meanwhile on this thread through `on_callback` (a plugin calling
     /// `rescan` inside `load` reaches the DAW inside the DAW's `load`).
@@ -267,6 +360,19 @@ impl HostProcess {
             wire::send(&self.stream, &msg, fds, &mut scratch)?;
         }
         let deadline = Instant::now() + timeout;
+        self.waiters.fetch_add(1, Ordering::AcqRel);
+        let result = self.wait_reply::<R>(seq, deadline, timeout, on_callback);
+        self.waiters.fetch_sub(1, Ordering::AcqRel);
+        result
+    }
+
+    fn wait_reply<R: Request>(
+        &self,
+        seq: u64,
+        deadline: Instant,
+        timeout: Duration,
+        on_callback: &mut dyn FnMut(InstanceId, MainCallback),
+    ) -> Result<R::Response, BridgeError> {
         loop {
             if let Some(body) = self
                 .stash
@@ -280,10 +386,12 @@ impl HostProcess {
             if left.is_zero() {
                 return Err(BridgeError::Timeout(timeout));
             }
-            match self
-                .incoming
-                .recv_timeout(left.min(Duration::from_millis(100)))
-            {
+            let slice = if self.waiters.load(Ordering::Acquire) > 1 {
+                Duration::from_millis(1)
+            } else {
+                Duration::from_millis(100)
+            };
+            match self.incoming.recv_timeout(left.min(slice)) {
                 Ok(Incoming::Reply { seq: s, body }) if s == seq => {
                     return R::from_reply(body).ok_or(BridgeError::WrongReply);
                 }

@@ -4,7 +4,6 @@
 //! name with a manifest beside it ([`bulkhead_common::manifest`]).
 
 pub mod clap;
-pub mod config;
 pub mod error;
 pub mod guard;
 pub mod host_process;

@@ -5,7 +5,8 @@
 //! { "format": 1, "plugin": "/usr/lib/clap/Foo.clap", "host": null, "cache": null }
 //! ```
 //! `plugin` may be relative to the manifest's directory. `host` optionally
-//! names the `bulkhead-host` binary to run. `cache` holds the real plugin's
+//! names the `bulkhead-host` binary to run. `policy` sets restart and
+//! timeout behaviour ([`Policy`]). `cache` holds the real plugin's
 //! descriptors with the file size and modification time they were read
 //! from; the bridge refreshes it when the file changed.
 
@@ -42,7 +43,52 @@ pub struct Manifest {
     #[serde(default)]
     pub host: Option<PathBuf>,
     #[serde(default)]
+    pub policy: Policy,
+    #[serde(default)]
     pub cache: Option<DescriptorCache>,
+}
+
+/// How the bridge watches and restarts this plugin's host processes. Every
+/// field is optional in the manifest; missing ones take these defaults.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Restart a crashed or hung host (else the plugin stays silent).
+    pub restart: bool,
+    /// This many crashes within `crash_window_ms` mark the plugin failed.
+    pub max_crashes: u32,
+    pub crash_window_ms: u64,
+    /// Ordinary main-thread calls.
+    pub main_timeout_ms: u64,
+    /// Creation, activation and state transfer.
+    pub slow_timeout_ms: u64,
+    /// One audio block; a late block is output as silence.
+    pub audio_timeout_ms: u64,
+    /// A host whose audio thread makes no progress this long is hung.
+    pub hang_timeout_ms: u64,
+    /// How often the state is saved in the background (0: never).
+    pub state_refresh_ms: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            restart: true,
+            max_crashes: 3,
+            crash_window_ms: 60_000,
+            main_timeout_ms: 10_000,
+            slow_timeout_ms: 60_000,
+            audio_timeout_ms: 250,
+            hang_timeout_ms: 2_000,
+            state_refresh_ms: 10_000,
+        }
+    }
+}
+
+impl Policy {
+    pub fn ms(v: u64) -> std::time::Duration {
+        std::time::Duration::from_millis(v)
+    }
 }
 
 /// Where the manifest of the bridged copy at `copy` lives.
@@ -65,6 +111,7 @@ impl Manifest {
             format: FORMAT_VERSION,
             plugin,
             host: None,
+            policy: Policy::default(),
             cache: None,
         }
     }

@@ -52,7 +52,13 @@ fn poll_to_fd_flags(p: PollFlags) -> u32 {
 /// A transport failure other than disconnection.
 pub fn run(stream: &UnixStream, outbox: &Outbox, server: &mut ClapServer) -> Result<(), HostError> {
     let mut buf = Vec::with_capacity(64 * 1024);
+    let parent = rustix::process::getppid();
     loop {
+        // Liveness: a host whose bridge's process is gone exits, even if
+        // something else still holds the socket open.
+        if rustix::process::getppid() != parent {
+            return Err(HostError::Disconnected);
+        }
         // Registered plugin fds, by instance.
         let plugin_fds: Vec<(u64, i32, u32)> = server
             .instances

@@ -4,6 +4,7 @@
 //! Everything the host wrote is validated before use.
 
 use super::callbacks::DawHost;
+use super::link::Link;
 use bulkhead_common::shm::control::{port_flags, AudioOp};
 use bulkhead_common::shm::doorbell::{self, WaitStrategy};
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
@@ -14,6 +15,7 @@ use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::events::*;
 use clap_sys::process::*;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The host usually answers within microseconds; spinning that long beats
@@ -23,7 +25,8 @@ const BRIDGE_WAIT: WaitStrategy = WaitStrategy {
 };
 
 pub struct AudioState {
-    pub region: ShmRegion,
+    pub region: Arc<ShmRegion>,
+    link: Arc<Link>,
     layout: ShmLayout,
     out_events: PackedEvents,
     seq: u32,
@@ -36,10 +39,15 @@ pub struct AudioState {
 impl AudioState {
     /// # Errors
     /// The kernel refused the memory.
-    pub fn new(layout: ShmLayout, timeout: Duration) -> Result<Self, ProtocolError> {
-        let region = ShmRegion::create(&layout)?;
+    pub fn new(
+        layout: ShmLayout,
+        timeout: Duration,
+        link: Arc<Link>,
+    ) -> Result<Self, ProtocolError> {
+        let region = Arc::new(ShmRegion::create(&layout)?);
         Ok(Self {
             region,
+            link,
             layout,
             out_events: PackedEvents::with_capacity(EVENT_AREA_LEN),
             seq: 0,
@@ -53,6 +61,25 @@ impl AudioState {
     /// the host missed the deadline (now or on an earlier block it has not
     /// finished yet).
     fn roundtrip(&mut self, op: AudioOp) -> bool {
+        // `in_flight` before `up` (both SeqCst): a supervisor that cleared
+        // `up` and then sees `in_flight` clear knows we will not ring.
+        self.link.in_flight.store(true, Ordering::SeqCst);
+        let ok = self.link.up.load(Ordering::SeqCst) && self.handoff(op);
+        self.link.in_flight.store(false, Ordering::SeqCst);
+        ok
+    }
+
+    fn handoff(&mut self, op: AudioOp) -> bool {
+        if self.link.needs_start.swap(false, Ordering::AcqRel) && op != AudioOp::StartProcessing {
+            // A restored host starts processing before its first block.
+            if !self.exchange(AudioOp::StartProcessing) {
+                return false;
+            }
+        }
+        self.exchange(op)
+    }
+
+    fn exchange(&mut self, op: AudioOp) -> bool {
         let c = self.region.control();
         if !self.in_sync {
             if c.response_seq.load(Ordering::Acquire) != self.seq {
@@ -66,13 +93,15 @@ impl AudioState {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         doorbell::ring(&c.request_seq, &c.host_sleeping, seq);
-        let ok = doorbell::wait_until(
+        let link = &self.link;
+        doorbell::wait_until(
             &c.response_seq,
             &c.bridge_sleeping,
-            |v| v == seq,
+            |v| v == seq || !link.up.load(Ordering::Relaxed),
             BRIDGE_WAIT,
             Instant::now() + self.timeout,
         );
+        let ok = c.response_seq.load(Ordering::Acquire) == seq;
         if !ok {
             self.in_sync = false;
             self.missed_blocks += 1;

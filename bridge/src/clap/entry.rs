@@ -4,11 +4,10 @@
 
 use super::factory::FACTORY;
 use crate::guard::ffi_guard;
-use crate::host_process::{find_host, host_candidates, HostProcess};
+use crate::host_process::{find_host, host_candidates, Hooks, HostProcess};
 use crate::BridgeError;
-use bulkhead_common::manifest::{file_stamp, DescriptorCache, Manifest};
+use bulkhead_common::manifest::{file_stamp, DescriptorCache, Manifest, Policy};
 use bulkhead_common::protocol::clap::plugin::{ListPlugins, PluginDescriptor};
-use bulkhead_common::protocol::clap::MainCallback;
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::factory::plugin_factory::CLAP_PLUGIN_FACTORY_ID;
 use clap_sys::plugin::clap_plugin_descriptor;
@@ -130,12 +129,12 @@ impl FromBytes for std::ffi::OsStr {
 }
 
 fn list_descriptors(host: &Path, plugin: &Path) -> Result<Vec<PluginDescriptor>, BridgeError> {
-    let process = HostProcess::spawn(host, plugin, Arc::new(|_, _: &MainCallback| {}))?;
+    let process = HostProcess::spawn(host, plugin, Hooks::none())?;
     let list = process.call(
         0,
         ListPlugins,
         &[],
-        crate::config::Timeouts::default().slow,
+        Policy::ms(Policy::default().slow_timeout_ms),
         &mut |_, _| {},
     )??;
     Ok(list)

@@ -5,4 +5,6 @@ mod callbacks;
 pub mod entry;
 mod ext;
 mod factory;
+mod link;
 mod proxy;
+mod supervisor;

@@ -1,56 +1,90 @@
 //! The proxy `clap_plugin`: every call becomes a message to the host
-//! process (main thread) or a block in shared memory (audio thread).
+//! process (main thread) or a block in shared memory (audio thread). While
+//! the host is down the proxy answers from what it last knew and outputs
+//! silence; its supervisor brings the host back.
 
 use super::audio::AudioState;
 use super::callbacks::DawHost;
 use super::entry::Bundle;
 use super::ext;
-use crate::config::Timeouts;
+use super::link::Link;
+use super::supervisor::{self, Supervisor};
 use crate::guard::ffi_guard;
-use crate::host_process::HostProcess;
+use crate::host_process::{Hooks, HostProcess};
 use crate::BridgeError;
+use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::clap::ext::*;
 use bulkhead_common::protocol::clap::plugin::*;
 use bulkhead_common::protocol::clap::MainCallback;
 use bulkhead_common::protocol::Request;
-use bulkhead_common::shm::{AudioLayout, AudioOp, ShmLayout};
-use bulkhead_common::InstanceId;
+use bulkhead_common::shm::{AudioLayout, AudioOp, ShmLayout, ShmRegion};
 use clap_sys::host::clap_host;
 use clap_sys::plugin::clap_plugin;
 use clap_sys::process::{clap_process, clap_process_status, CLAP_PROCESS_ERROR};
 use std::cell::UnsafeCell;
+use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-/// Main-thread caches, refreshed when the plugin says they changed.
+/// Main-thread caches, refreshed when the plugin says they changed, and
+/// the last answers, given while the host is down.
 #[derive(Default)]
 pub struct Caches {
     pub audio_ports: Option<(audio_ports::AudioPorts, Vec<Option<std::ffi::CString>>)>,
     pub note_ports: Option<note_ports::NotePorts>,
     pub params: Option<Vec<params::ParamInfo>>,
+    pub param_values: HashMap<u32, f64>,
+    pub latency: Option<u32>,
+    pub tail: Option<u32>,
+    pub voice_info: Option<voice_info::VoiceInfo>,
+}
+
+/// What an active plugin was activated with, to activate a restored host
+/// the same way.
+#[derive(Clone)]
+pub struct ActiveConfig {
+    pub sample_rate: f64,
+    pub min_frames: u32,
+    pub max_frames: u32,
+    pub layout: AudioLayout,
+    pub region: Arc<ShmRegion>,
+}
+
+/// Everything the supervisor shares with the proxy.
+pub struct Inner {
+    pub bundle: Arc<Bundle>,
+    pub index: usize,
+    pub daw: Arc<DawHost>,
+    pub link: Arc<Link>,
+    pub policy: Policy,
+    pub extensions: OnceLock<PluginExtensions>,
+    pub caches: Mutex<Caches>,
+    /// The last state the DAW loaded or saved, or the background refresh
+    /// read; never lost.
+    pub last_state: Mutex<Option<Vec<u8>>>,
+    /// Bumped by every DAW save or load, so a background refresh that raced
+    /// with one does not overwrite it.
+    pub state_generation: AtomicU64,
+    pub active: Mutex<Option<ActiveConfig>>,
+    pub processing: AtomicBool,
+    pub render_mode: Mutex<Option<i32>>,
+    /// Main-thread callbacks that arrived on another thread.
+    pub deferred: Mutex<Vec<MainCallback>>,
 }
 
 pub struct Proxy {
     raw: clap_plugin,
+    daw_host: *const clap_host,
     bundle: Arc<Bundle>,
     index: usize,
-    daw_host: *const clap_host,
-    pub daw: OnceLock<Arc<DawHost>>,
-    process: Mutex<Option<Arc<HostProcess>>>,
-    instance: AtomicU64,
-    pub extensions: OnceLock<PluginExtensions>,
-    pub caches: Mutex<Caches>,
-    /// The last state the DAW loaded or saved; never lost.
-    pub last_state: Mutex<Option<Vec<u8>>>,
-    pub active: AtomicBool,
-    processing: AtomicBool,
+    inner: OnceLock<Arc<Inner>>,
+    supervisor: Mutex<Option<Supervisor>>,
     /// Only touched by the audio thread while active, and by the main thread
     /// while inactive (CLAP's threading rules make these exclusive).
     audio: UnsafeCell<Option<AudioState>>,
-    pub timeouts: Timeouts,
 }
 
 // SAFETY: shared fields are behind locks or atomics; `audio` follows CLAP's
@@ -70,13 +104,170 @@ pub unsafe fn proxy<'a>(plugin: *const clap_plugin) -> Option<&'a Proxy> {
     unsafe { plugin.as_ref()?.plugin_data.cast::<Proxy>().as_ref() }
 }
 
-/// Runs `f` with the proxy behind `plugin`, guarded; `failure` when the
-/// pointer is null or `f` panics.
-pub fn with_proxy<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy) -> T) -> T {
+/// Runs `f` with the initialised proxy behind `plugin`, guarded; `failure`
+/// when the pointer is null, the proxy is not initialised, or `f` panics.
+pub fn with_proxy<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Inner) -> T) -> T {
     // SAFETY: the DAW passes back the pointer we gave it.
-    match unsafe { proxy(plugin) } {
-        Some(p) => ffi_guard(failure, || f(p)),
+    match unsafe { proxy(plugin) }.and_then(|p| p.inner.get()) {
+        Some(inner) => ffi_guard(failure, || f(inner)),
         None => failure,
+    }
+}
+
+/// Hooks for a host process serving `link`: thread-safe callbacks go to the
+/// DAW at once, main-thread ones are announced; a death stops the audio.
+pub fn hooks(daw: &Arc<DawHost>, link: &Arc<Link>) -> Hooks {
+    let cb_daw = Arc::clone(daw);
+    let death_link = Arc::clone(link);
+    Hooks {
+        on_callback: Arc::new(move |_, cb: &MainCallback| {
+            cb_daw.on_any_thread(cb);
+        }),
+        on_death: Arc::new(move || death_link.mark_down()),
+    }
+}
+
+impl Inner {
+    pub fn real_id(&self) -> &str {
+        &self.bundle.descriptors[self.index].real.id
+    }
+
+    pub fn caches(&self) -> MutexGuard<'_, Caches> {
+        self.caches.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn timeout_main(&self) -> Duration {
+        Policy::ms(self.policy.main_timeout_ms)
+    }
+
+    pub fn timeout_slow(&self) -> Duration {
+        Policy::ms(self.policy.slow_timeout_ms)
+    }
+
+    /// Starts a host process and creates the plugin in it; the caller
+    /// decides what callbacks arriving meanwhile do.
+    pub fn start_host(
+        &self,
+        on_callback: &mut dyn FnMut(MainCallback),
+    ) -> Result<(Arc<HostProcess>, CreatedPlugin), BridgeError> {
+        let process = Arc::new(HostProcess::spawn(
+            &self.bundle.host_binary,
+            &self.bundle.manifest.plugin,
+            hooks(&self.daw, &self.link),
+        )?);
+        let created = process.call(
+            0,
+            CreatePlugin {
+                plugin_id: self.real_id().to_string(),
+                host: self.daw.identity(),
+                caps: self.daw.capabilities(),
+            },
+            &[],
+            self.timeout_slow(),
+            &mut |_, cb| on_callback(cb),
+        )??;
+        process.call(
+            created.instance,
+            self.daw.answers(&created.extensions),
+            &[],
+            self.timeout_main(),
+            &mut |_, cb| on_callback(cb),
+        )?;
+        Ok((process, created))
+    }
+
+    /// A call to the current host; `on_callback` serves callbacks that
+    /// arrive meanwhile. A call that times out marks the host hung.
+    pub fn call_with<R: Request>(
+        &self,
+        req: R,
+        fds: &[std::os::fd::RawFd],
+        timeout: Duration,
+        on_callback: &mut dyn FnMut(MainCallback),
+    ) -> Result<R::Response, BridgeError> {
+        let process = self.link.process().ok_or(BridgeError::Disconnected)?;
+        let r = process.call(self.link.instance(), req, fds, timeout, &mut |_, cb| {
+            on_callback(cb)
+        });
+        if let Err(BridgeError::Timeout(d)) = &r {
+            tracing::error!(
+                plugin = self.real_id(),
+                "no answer within {d:?}; the host is hung"
+            );
+            self.link.hung.store(true, Ordering::Release);
+        }
+        r
+    }
+
+    /// A main-thread call from the DAW: callbacks are served on this thread.
+    pub fn call<R: Request>(&self, req: R, timeout: Duration) -> Result<R::Response, BridgeError> {
+        self.call_with(req, &[], timeout, &mut |cb| self.serve_callback(&cb))
+    }
+
+    /// A main-thread call whose failure the DAW can only see as a default.
+    pub fn query<R: Request>(&self, req: R, default: R::Response) -> R::Response {
+        match self.call(req, self.timeout_main()) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::debug!(plugin = self.real_id(), "call failed: {e}");
+                default
+            }
+        }
+    }
+
+    /// A main-thread callback: caches first, then the DAW.
+    pub fn serve_callback(&self, cb: &MainCallback) {
+        {
+            let mut caches = self.caches();
+            match cb {
+                MainCallback::ParamsRescan { .. } | MainCallback::ParamsClear { .. } => {
+                    caches.params = None;
+                    caches.param_values.clear();
+                }
+                MainCallback::AudioPortsRescan { .. } => caches.audio_ports = None,
+                MainCallback::NotePortsRescan { .. } => caches.note_ports = None,
+                MainCallback::LatencyChanged => caches.latency = None,
+                MainCallback::TailChanged => caches.tail = None,
+                MainCallback::VoiceInfoChanged => caches.voice_info = None,
+                _ => {}
+            }
+        }
+        self.daw.on_main_thread(cb);
+    }
+
+    /// Queues a main-thread callback that arrived on another thread.
+    pub fn defer_callback(&self, cb: MainCallback) {
+        Self::lock(&self.deferred).push(cb);
+        self.daw.request_callback();
+    }
+
+    pub fn audio_ports(&self) -> audio_ports::AudioPorts {
+        if let Some((p, _)) = &self.caches().audio_ports {
+            return p.clone();
+        }
+        let Ok(ports) = self.call(audio_ports::GetAudioPorts, self.timeout_main()) else {
+            return Default::default();
+        };
+        let types = ports
+            .inputs
+            .iter()
+            .chain(&ports.outputs)
+            .map(|p| {
+                p.port_type
+                    .as_ref()
+                    .and_then(|t| std::ffi::CString::new(t.clone()).ok())
+            })
+            .collect();
+        self.caches().audio_ports = Some((ports.clone(), types));
+        ports
+    }
+
+    pub fn is_active(&self) -> bool {
+        Self::lock(&self.active).is_some()
     }
 }
 
@@ -98,19 +289,12 @@ impl Proxy {
                 get_extension: Some(get_extension),
                 on_main_thread: Some(on_main_thread),
             },
+            daw_host: host,
             bundle,
             index,
-            daw_host: host,
-            daw: OnceLock::new(),
-            process: Mutex::new(None),
-            instance: AtomicU64::new(0),
-            extensions: OnceLock::new(),
-            caches: Mutex::new(Caches::default()),
-            last_state: Mutex::new(None),
-            active: AtomicBool::new(false),
-            processing: AtomicBool::new(false),
+            inner: OnceLock::new(),
+            supervisor: Mutex::new(None),
             audio: UnsafeCell::new(None),
-            timeouts: Timeouts::default(),
         });
         let raw = Box::into_raw(proxy);
         // SAFETY: `raw` is the box we just leaked; it lives until `destroy`.
@@ -120,102 +304,35 @@ impl Proxy {
         }
     }
 
-    fn real_id(&self) -> &str {
-        &self.bundle.descriptors[self.index].real.id
-    }
-
-    fn daw(&self) -> Option<&DawHost> {
-        self.daw.get().map(|d| &**d)
-    }
-
-    pub fn caches(&self) -> std::sync::MutexGuard<'_, Caches> {
-        self.caches.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn init(&self) -> Result<(), BridgeError> {
         // SAFETY: the DAW's host pointer, valid for our life; init runs on
         // the main thread.
         let daw = Arc::new(unsafe { DawHost::query(self.daw_host) });
-        let _ = self.daw.set(Arc::clone(&daw));
-        let hook_daw = Arc::clone(&daw);
-        let process = HostProcess::spawn(
-            &self.bundle.host_binary,
-            &self.bundle.manifest.plugin,
-            Arc::new(move |_, cb: &MainCallback| {
-                hook_daw.on_any_thread(cb);
-            }),
-        )?;
-        *self.process.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(process));
-        let created = self.call(
-            CreatePlugin {
-                plugin_id: self.real_id().to_string(),
-                host: daw.identity(),
-                caps: daw.capabilities(),
-            },
-            self.timeouts.slow,
-        )??;
-        self.instance.store(created.instance, Ordering::Release);
-        let _ = self.extensions.set(created.extensions);
-        self.call(daw.answers(&created.extensions), self.timeouts.main)?;
+        let inner = Arc::new(Inner {
+            bundle: Arc::clone(&self.bundle),
+            index: self.index,
+            daw,
+            link: Arc::new(Link::default()),
+            policy: self.bundle.manifest.policy,
+            extensions: OnceLock::new(),
+            caches: Mutex::new(Caches::default()),
+            last_state: Mutex::new(None),
+            state_generation: AtomicU64::new(0),
+            active: Mutex::new(None),
+            processing: AtomicBool::new(false),
+            render_mode: Mutex::new(None),
+            deferred: Mutex::new(Vec::new()),
+        });
+        let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
+        inner.link.connect(process, created.instance);
+        let _ = inner.extensions.set(created.extensions);
+        *Inner::lock(&self.supervisor) = Some(supervisor::start(Arc::clone(&inner)));
+        let _ = self.inner.set(inner);
         Ok(())
     }
 
-    fn host_process(&self) -> Result<Arc<HostProcess>, BridgeError> {
-        self.process
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(BridgeError::Disconnected)
-    }
-
-    fn instance(&self) -> InstanceId {
-        self.instance.load(Ordering::Acquire)
-    }
-
-    /// A main-thread call; callbacks arriving meanwhile are served here.
-    pub fn call<R: Request>(&self, req: R, timeout: Duration) -> Result<R::Response, BridgeError> {
-        self.call_with_fds(req, &[], timeout)
-    }
-
-    fn call_with_fds<R: Request>(
-        &self,
-        req: R,
-        fds: &[std::os::fd::RawFd],
-        timeout: Duration,
-    ) -> Result<R::Response, BridgeError> {
-        let process = self.host_process()?;
-        process.call(self.instance(), req, fds, timeout, &mut |_, cb| {
-            self.serve_callback(&cb)
-        })
-    }
-
-    /// A main-thread call whose failure the DAW can only see as a default.
-    pub fn query<R: Request>(&self, req: R, default: R::Response) -> R::Response {
-        match self.call(req, self.timeouts.main) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(plugin = self.real_id(), "call failed: {e}");
-                default
-            }
-        }
-    }
-
-    /// A main-thread callback: caches first, then the DAW.
-    fn serve_callback(&self, cb: &MainCallback) {
-        {
-            let mut caches = self.caches();
-            match cb {
-                MainCallback::ParamsRescan { .. } | MainCallback::ParamsClear { .. } => {
-                    caches.params = None
-                }
-                MainCallback::AudioPortsRescan { .. } => caches.audio_ports = None,
-                MainCallback::NotePortsRescan { .. } => caches.note_ports = None,
-                _ => {}
-            }
-        }
-        if let Some(daw) = self.daw() {
-            daw.on_main_thread(cb);
-        }
+    fn inner(&self) -> Option<&Arc<Inner>> {
+        self.inner.get()
     }
 
     /// The audio state. Callers follow CLAP's threading rules: the audio
@@ -228,29 +345,16 @@ impl Proxy {
         unsafe { &mut *self.audio.get() }
     }
 
-    pub fn audio_ports(&self) -> audio_ports::AudioPorts {
-        if let Some((p, _)) = &self.caches().audio_ports {
-            return p.clone();
-        }
-        let ports = self.query(audio_ports::GetAudioPorts, Default::default());
-        let types = ports
-            .inputs
-            .iter()
-            .chain(&ports.outputs)
-            .map(|p| {
-                p.port_type
-                    .as_ref()
-                    .and_then(|t| std::ffi::CString::new(t.clone()).ok())
-            })
-            .collect();
-        self.caches().audio_ports = Some((ports.clone(), types));
-        ports
-    }
-
-    fn activate(&self, sample_rate: f64, min: u32, max: u32) -> Result<(), BridgeError> {
-        let ports = if self.extensions.get().is_some_and(|e| e.audio_ports) {
-            self.caches().audio_ports = None;
-            self.audio_ports()
+    fn activate(
+        &self,
+        inner: &Inner,
+        sample_rate: f64,
+        min: u32,
+        max: u32,
+    ) -> Result<(), BridgeError> {
+        let ports = if inner.extensions.get().is_some_and(|e| e.audio_ports) {
+            inner.caches().audio_ports = None;
+            inner.audio_ports()
         } else {
             Default::default()
         };
@@ -260,9 +364,21 @@ impl Proxy {
             max_frames: max,
         };
         let shm = ShmLayout::compute(&layout)?;
-        let state = AudioState::new(shm, self.timeouts.audio)?;
+        let state = AudioState::new(
+            shm,
+            Policy::ms(inner.policy.audio_timeout_ms),
+            Arc::clone(&inner.link),
+        )?;
+        let config = ActiveConfig {
+            sample_rate,
+            min_frames: min,
+            max_frames: max,
+            layout: layout.clone(),
+            region: Arc::clone(&state.region),
+        };
+        *Inner::lock(&inner.link.region) = Some(Arc::clone(&state.region));
         let fd = state.region.fd().as_raw_fd();
-        self.call_with_fds(
+        let result = inner.call_with(
             Activate {
                 sample_rate,
                 min_frames: min,
@@ -270,55 +386,57 @@ impl Proxy {
                 layout,
             },
             &[fd],
-            self.timeouts.slow,
-        )??;
+            inner.timeout_slow(),
+            &mut |cb| inner.serve_callback(&cb),
+        );
+        match result {
+            Ok(Ok(())) => inner.link.up.store(true, Ordering::SeqCst),
+            // The plugin refused: a real answer, passed on.
+            Ok(Err(e)) => return Err(e.into()),
+            // The host is down: the supervisor activates the restored one.
+            Err(e) => tracing::warn!(plugin = inner.real_id(), "activating while down: {e}"),
+        }
+        *Inner::lock(&inner.active) = Some(config);
         *self.audio() = Some(state);
-        self.active.store(true, Ordering::Release);
         Ok(())
     }
 
-    fn deactivate(&self) {
-        if !self.active.swap(false, Ordering::AcqRel) {
+    fn deactivate(&self, inner: &Inner) {
+        if Inner::lock(&inner.active).take().is_none() {
             return;
         }
-        if let Err(e) = self.call(Deactivate, self.timeouts.main) {
-            tracing::warn!(plugin = self.real_id(), "deactivate failed: {e}");
+        inner.link.mark_down();
+        inner.link.quiesce();
+        if let Err(e) = inner.call(Deactivate, inner.timeout_main()) {
+            tracing::debug!(plugin = inner.real_id(), "deactivate: {e}");
         }
+        *Inner::lock(&inner.link.region) = None;
         *self.audio() = None;
     }
 
-    fn audio_op(&self, op: AudioOp) -> Option<i32> {
-        let daw = self.daw()?;
-        self.audio().as_mut()?.op(op, daw)
-    }
-
-    /// `tail.get` from the audio thread reads the last block's value.
-    pub fn tail_on_audio_thread(&self) -> Option<u32> {
-        self.audio().as_ref().map(AudioState::tail)
-    }
-
-    /// `params.flush` of an active plugin, on the audio thread.
-    pub fn flush_active(
-        &self,
-        input: *const clap_sys::events::clap_input_events,
-        output: *const clap_sys::events::clap_output_events,
-    ) {
-        if let (Some(daw), Some(a)) = (self.daw(), self.audio().as_mut()) {
-            a.flush(input, output, daw);
-        }
+    fn audio_op(&self, inner: &Inner, op: AudioOp) -> Option<i32> {
+        self.audio().as_mut()?.op(op, &inner.daw)
     }
 }
 
 unsafe extern "C" fn init(plugin: *const clap_plugin) -> bool {
-    with_proxy(plugin, false, |p| match p.init() {
-        Ok(()) => true,
-        Err(e) => {
-            let msg = format!("bulkhead: cannot start {}: {e}", p.real_id());
-            tracing::error!("{msg}");
-            if let Some(d) = p.daw() {
-                d.log(clap_sys::ext::log::CLAP_LOG_ERROR, &msg);
+    ffi_guard(false, || {
+        // SAFETY: the DAW passes back our pointer.
+        let Some(p) = (unsafe { proxy(plugin) }) else {
+            return false;
+        };
+        match p.init() {
+            Ok(()) => true,
+            Err(e) => {
+                let msg = format!(
+                    "bulkhead: cannot start {}: {e}",
+                    p.bundle.descriptors[p.index].real.id
+                );
+                tracing::error!("{msg}");
+                // SAFETY: the DAW's host pointer, valid during init.
+                unsafe { DawHost::query(p.daw_host) }.log(clap_sys::ext::log::CLAP_LOG_ERROR, &msg);
+                false
             }
-            false
         }
     })
 }
@@ -329,16 +447,32 @@ unsafe extern "C" fn destroy(plugin: *const clap_plugin) {
         let Some(p) = (unsafe { proxy(plugin) }) else {
             return;
         };
-        p.deactivate();
-        if p.instance() != 0 {
-            let _ = p.call(DestroyPlugin, p.timeouts.main);
+        if let Some(s) = Inner::lock(&p.supervisor).take() {
+            s.stop();
         }
-        let process = p.process.lock().unwrap_or_else(|e| e.into_inner()).take();
-        drop(process);
+        if let Some(inner) = p.inner() {
+            p.deactivate(inner);
+            if inner.link.process().is_some() {
+                let _ = inner.call(DestroyPlugin, inner.timeout_main());
+            }
+            drop(inner.link.take_process());
+        }
         // SAFETY: plugin_data is the box leaked in `create`; nothing uses it
         // after destroy.
         drop(unsafe { Box::from_raw((*plugin).plugin_data.cast::<Proxy>()) });
     })
+}
+
+/// The proxy and its shared part, for the entry points below.
+fn both<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy, &Inner) -> T) -> T {
+    // SAFETY: the DAW passes back the pointer we gave it.
+    match unsafe { proxy(plugin) } {
+        Some(p) => match p.inner() {
+            Some(i) => ffi_guard(failure, || f(p, i)),
+            None => failure,
+        },
+        None => failure,
+    }
 }
 
 unsafe extern "C" fn activate(
@@ -347,11 +481,12 @@ unsafe extern "C" fn activate(
     min_frames: u32,
     max_frames: u32,
 ) -> bool {
-    with_proxy(plugin, false, |p| {
-        match p.activate(sample_rate, min_frames, max_frames) {
+    both(plugin, false, |p, inner| {
+        match p.activate(inner, sample_rate, min_frames, max_frames) {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!(plugin = p.real_id(), "activation failed: {e}");
+                tracing::error!(plugin = inner.real_id(), "activation failed: {e}");
+                *Inner::lock(&inner.link.region) = None;
                 *p.audio() = None;
                 false
             }
@@ -360,27 +495,34 @@ unsafe extern "C" fn activate(
 }
 
 unsafe extern "C" fn deactivate(plugin: *const clap_plugin) {
-    with_proxy(plugin, (), |p| p.deactivate())
+    both(plugin, (), |p, inner| p.deactivate(inner))
 }
 
 unsafe extern "C" fn start_processing(plugin: *const clap_plugin) -> bool {
-    with_proxy(plugin, false, |p| {
-        let ok = p.audio_op(AudioOp::StartProcessing) == Some(1);
-        p.processing.store(ok, Ordering::Release);
+    both(plugin, false, |p, inner| {
+        let ok = if inner.link.up.load(Ordering::SeqCst) {
+            p.audio_op(inner, AudioOp::StartProcessing) == Some(1)
+        } else {
+            // Down: the restored host starts before its first block.
+            inner.link.needs_start.store(true, Ordering::Release);
+            p.audio().is_some()
+        };
+        inner.processing.store(ok, Ordering::Release);
         ok
     })
 }
 
 unsafe extern "C" fn stop_processing(plugin: *const clap_plugin) {
-    with_proxy(plugin, (), |p| {
-        p.audio_op(AudioOp::StopProcessing);
-        p.processing.store(false, Ordering::Release);
+    both(plugin, (), |p, inner| {
+        inner.link.needs_start.store(false, Ordering::Release);
+        p.audio_op(inner, AudioOp::StopProcessing);
+        inner.processing.store(false, Ordering::Release);
     })
 }
 
 unsafe extern "C" fn reset(plugin: *const clap_plugin) {
-    with_proxy(plugin, (), |p| {
-        p.audio_op(AudioOp::Reset);
+    both(plugin, (), |p, inner| {
+        p.audio_op(inner, AudioOp::Reset);
     })
 }
 
@@ -388,27 +530,45 @@ unsafe extern "C" fn process(
     plugin: *const clap_plugin,
     process: *const clap_process,
 ) -> clap_process_status {
-    with_proxy(plugin, CLAP_PROCESS_ERROR, |p| {
+    both(plugin, CLAP_PROCESS_ERROR, |p, inner| {
         // SAFETY: the DAW's process struct is valid for the call.
-        let (Some(daw), Some(a), Some(proc_)) =
-            (p.daw(), p.audio().as_mut(), unsafe { process.as_ref() })
-        else {
+        let (Some(a), Some(proc_)) = (p.audio().as_mut(), unsafe { process.as_ref() }) else {
             return CLAP_PROCESS_ERROR;
         };
-        if !p.processing.load(Ordering::Acquire) {
+        if !inner.processing.load(Ordering::Acquire) {
             return CLAP_PROCESS_ERROR;
         }
         // SAFETY: as above.
-        unsafe { a.process(proc_, daw) }
+        unsafe { a.process(proc_, &inner.daw) }
+    })
+}
+
+/// `tail.get` from the audio thread reads the last block's value.
+pub fn tail_on_audio_thread(plugin: *const clap_plugin) -> Option<u32> {
+    // SAFETY: the DAW passes back our pointer.
+    let p = unsafe { proxy(plugin) }?;
+    p.audio().as_ref().map(AudioState::tail)
+}
+
+/// `params.flush` of an active plugin, on the audio thread.
+pub fn flush_active(
+    plugin: *const clap_plugin,
+    input: *const clap_sys::events::clap_input_events,
+    output: *const clap_sys::events::clap_output_events,
+) {
+    both(plugin, (), |p, inner| {
+        if let Some(a) = p.audio().as_mut() {
+            a.flush(input, output, &inner.daw);
+        }
     })
 }
 
 unsafe extern "C" fn get_extension(plugin: *const clap_plugin, id: *const c_char) -> *const c_void {
-    with_proxy(plugin, std::ptr::null(), |p| {
+    with_proxy(plugin, std::ptr::null(), |inner| {
         if id.is_null() {
             return std::ptr::null();
         }
-        let Some(exts) = p.extensions.get() else {
+        let Some(exts) = inner.extensions.get() else {
             return std::ptr::null();
         };
         // SAFETY: the DAW passes a C string.
@@ -417,9 +577,13 @@ unsafe extern "C" fn get_extension(plugin: *const clap_plugin, id: *const c_char
 }
 
 unsafe extern "C" fn on_main_thread(plugin: *const clap_plugin) {
-    with_proxy(plugin, (), |p| {
-        if let Ok(process) = p.host_process() {
-            process.drain_callbacks(&mut |_, cb| p.serve_callback(&cb));
+    with_proxy(plugin, (), |inner| {
+        let deferred = std::mem::take(&mut *Inner::lock(&inner.deferred));
+        for cb in &deferred {
+            inner.serve_callback(cb);
+        }
+        if let Some(process) = inner.link.process() {
+            process.drain_callbacks(&mut |_, cb| inner.serve_callback(&cb));
         }
     })
 }

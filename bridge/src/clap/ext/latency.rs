@@ -1,4 +1,4 @@
-//! `clap_plugin_latency`.
+//! `clap_plugin_latency`; while the host is down, the last known value.
 
 use super::super::proxy::with_proxy;
 use bulkhead_common::protocol::clap::ext::latency::GetLatency;
@@ -6,7 +6,13 @@ use clap_sys::ext::latency::clap_plugin_latency;
 use clap_sys::plugin::clap_plugin;
 
 unsafe extern "C" fn get(plugin: *const clap_plugin) -> u32 {
-    with_proxy(plugin, 0, |p| p.query(GetLatency, 0))
+    with_proxy(plugin, 0, |p| match p.call(GetLatency, p.timeout_main()) {
+        Ok(v) => {
+            p.caches().latency = Some(v);
+            v
+        }
+        Err(_) => p.caches().latency.unwrap_or(0),
+    })
 }
 
 pub static VTABLE: clap_plugin_latency = clap_plugin_latency { get: Some(get) };

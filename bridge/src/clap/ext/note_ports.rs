@@ -1,19 +1,23 @@
 //! `clap_plugin_note_ports`, answered from a cache the plugin's rescan
 //! invalidates.
 
-use super::super::proxy::{with_proxy, Proxy};
+use super::super::proxy::{with_proxy, Inner};
 use super::fill_text;
 use bulkhead_common::protocol::clap::ext::note_ports::{GetNotePorts, NotePorts};
 use clap_sys::ext::note_ports::*;
 use clap_sys::plugin::clap_plugin;
 
-fn ports(p: &Proxy) -> NotePorts {
+fn ports(p: &Inner) -> NotePorts {
     if let Some(n) = &p.caches().note_ports {
         return n.clone();
     }
-    let n = p.query(GetNotePorts, NotePorts::default());
-    p.caches().note_ports = Some(n.clone());
-    n
+    match p.call(GetNotePorts, p.timeout_main()) {
+        Ok(n) => {
+            p.caches().note_ports = Some(n.clone());
+            n
+        }
+        Err(_) => NotePorts::default(),
+    }
 }
 
 unsafe extern "C" fn count(plugin: *const clap_plugin, is_input: bool) -> u32 {

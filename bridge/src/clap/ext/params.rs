@@ -1,7 +1,7 @@
 //! `clap_plugin_params`. Infos come from a cache filled in one round trip;
 //! values and conversions are asked of the plugin every time.
 
-use super::super::proxy::{with_proxy, Proxy};
+use super::super::proxy::{flush_active, with_proxy, Inner};
 use super::fill_text;
 use bulkhead_common::protocol::clap::ext::params::*;
 use bulkhead_common::shm::events::{pack_to_vec, PackedEvents};
@@ -9,16 +9,20 @@ use clap_sys::events::{clap_event_header, clap_input_events, clap_output_events}
 use clap_sys::ext::params::*;
 use clap_sys::plugin::clap_plugin;
 use std::ffi::{c_char, CStr};
-use std::sync::atomic::Ordering;
 
-fn with_infos<T>(p: &Proxy, f: impl FnOnce(&[ParamInfo]) -> T) -> T {
+fn with_infos<T>(p: &Inner, f: impl FnOnce(&[ParamInfo]) -> T) -> T {
     if let Some(infos) = &p.caches().params {
         return f(infos);
     }
-    let infos = p.query(GetParamInfos, Vec::new());
-    let r = f(&infos);
-    p.caches().params = Some(infos);
-    r
+    match p.call(GetParamInfos, p.timeout_main()) {
+        Ok(infos) => {
+            let r = f(&infos);
+            p.caches().params = Some(infos);
+            r
+        }
+        // Down and never asked: nothing to answer from.
+        Err(_) => f(&[]),
+    }
 }
 
 unsafe extern "C" fn count(plugin: *const clap_plugin) -> u32 {
@@ -56,7 +60,21 @@ unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *
     with_proxy(plugin, false, |p| {
         // SAFETY: the DAW passes a writable f64 or null.
         let out = unsafe { out.as_mut() };
-        match (p.query(GetParamValue { param_id }, None), out) {
+        let value = match p.call(GetParamValue { param_id }, p.timeout_main()) {
+            Ok(v) => {
+                if let Some(v) = v {
+                    p.caches().param_values.insert(param_id, v);
+                }
+                v
+            }
+            // While the host is down: the last value, else the default.
+            Err(_) => p.caches().param_values.get(&param_id).copied().or_else(|| {
+                with_infos(p, |i| {
+                    i.iter().find(|i| i.id == param_id).map(|i| i.default_value)
+                })
+            }),
+        };
+        match (value, out) {
             (Some(v), Some(out)) => {
                 *out = v;
                 true
@@ -137,9 +155,9 @@ unsafe extern "C" fn flush(
     output: *const clap_output_events,
 ) {
     with_proxy(plugin, (), |p| {
-        if p.active.load(Ordering::Acquire) {
+        if p.is_active() {
             // CLAP: an active plugin is flushed on the audio thread.
-            p.flush_active(input, output);
+            flush_active(plugin, input, output);
             return;
         }
         let events = pack_list(input);

@@ -12,7 +12,14 @@ unsafe extern "C" fn has_hard_realtime_requirement(plugin: *const clap_plugin) -
 }
 
 unsafe extern "C" fn set(plugin: *const clap_plugin, mode: clap_plugin_render_mode) -> bool {
-    with_proxy(plugin, false, |p| p.query(Set { mode }, false))
+    with_proxy(plugin, false, |p| {
+        let ok = p.query(Set { mode }, false);
+        if ok {
+            // A restarted plugin is put back into the same mode.
+            *p.render_mode.lock().unwrap_or_else(|e| e.into_inner()) = Some(mode);
+        }
+        ok
+    })
 }
 
 pub static VTABLE: clap_plugin_render = clap_plugin_render {

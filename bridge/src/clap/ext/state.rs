@@ -8,6 +8,7 @@ use bulkhead_common::protocol::clap::ext::state::{Load, Save};
 use clap_sys::ext::state::clap_plugin_state;
 use clap_sys::plugin::clap_plugin;
 use clap_sys::stream::{clap_istream, clap_ostream};
+use std::sync::atomic::Ordering;
 
 /// Largest state the bridge carries (the frame limit less headers).
 const MAX_STATE: usize = MAX_FRAME_LEN - 64 * 1024;
@@ -55,7 +56,7 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
         let Some(stream) = (unsafe { stream.as_ref() }) else {
             return false;
         };
-        let bytes = match p.call(Save, p.timeouts.slow) {
+        let bytes = match p.call(Save, p.timeout_slow()) {
             Ok(Ok(s)) => s.bytes,
             Ok(Err(e)) => {
                 tracing::warn!("the plugin failed to save: {e}");
@@ -76,6 +77,7 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
             }
         };
         let ok = write_all(stream, &bytes);
+        p.state_generation.fetch_add(1, Ordering::AcqRel);
         *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
         ok
     })
@@ -91,9 +93,10 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
             Load {
                 bytes: bytes.clone(),
             },
-            p.timeouts.slow,
+            p.timeout_slow(),
         ) {
             Ok(Ok(())) => {
+                p.state_generation.fetch_add(1, Ordering::AcqRel);
                 *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
                 true
             }
@@ -104,6 +107,7 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
             Err(e) => {
                 // Keep the bytes: the next save returns them untouched.
                 tracing::warn!("state load failed ({e}); the bytes are kept");
+                p.state_generation.fetch_add(1, Ordering::AcqRel);
                 *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
                 false
             }

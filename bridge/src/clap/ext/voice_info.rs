@@ -8,7 +8,14 @@ use clap_sys::plugin::clap_plugin;
 unsafe extern "C" fn get(plugin: *const clap_plugin, info: *mut clap_voice_info) -> bool {
     with_proxy(plugin, false, |p| {
         // SAFETY: the DAW passes a writable info struct.
-        match (p.query(GetVoiceInfo, None), unsafe { info.as_mut() }) {
+        let v = match p.call(GetVoiceInfo, p.timeout_main()) {
+            Ok(v) => {
+                p.caches().voice_info = v;
+                v
+            }
+            Err(_) => p.caches().voice_info,
+        };
+        match (v, unsafe { info.as_mut() }) {
             (Some(v), Some(out)) => {
                 out.voice_count = v.voice_count;
                 out.voice_capacity = v.voice_capacity;

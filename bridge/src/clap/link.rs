@@ -1,0 +1,79 @@
+//! The current host connection of one proxy and its health, shared by the
+//! DAW-facing proxy, its supervisor, the reader thread and the audio thread.
+
+use crate::host_process::HostProcess;
+use bulkhead_common::shm::ShmRegion;
+use bulkhead_common::InstanceId;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+pub struct Link {
+    process: Mutex<Option<Arc<HostProcess>>>,
+    instance: AtomicU64,
+    /// The audio thread may hand blocks to the host.
+    pub up: AtomicBool,
+    /// Set by the audio thread around a block handoff (see `quiesce`).
+    pub in_flight: AtomicBool,
+    /// The restored host must be told to start processing before the next
+    /// block.
+    pub needs_start: AtomicBool,
+    /// A call went unanswered: the supervisor treats the host as hung.
+    pub hung: AtomicBool,
+    /// Too many crashes: the plugin stays silent.
+    pub failed: AtomicBool,
+    /// The active audio region, so a dying host's waiter can be woken.
+    pub region: Mutex<Option<Arc<ShmRegion>>>,
+}
+
+impl Link {
+    pub fn process(&self) -> Option<Arc<HostProcess>> {
+        self.process
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn instance(&self) -> InstanceId {
+        self.instance.load(Ordering::Acquire)
+    }
+
+    pub fn connect(&self, process: Arc<HostProcess>, instance: InstanceId) {
+        self.instance.store(instance, Ordering::Release);
+        *self.process.lock().unwrap_or_else(|p| p.into_inner()) = Some(process);
+    }
+
+    pub fn take_process(&self) -> Option<Arc<HostProcess>> {
+        self.process
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Stops audio handoffs and wakes an audio thread waiting on a host
+    /// that will not answer. Called from the reader thread when the host
+    /// dies, and by the supervisor.
+    pub fn mark_down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        if let Some(r) = self
+            .region
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            let _ = rustix::thread::futex::wake(
+                &r.control().response_seq,
+                rustix::thread::futex::Flags::empty(),
+                1,
+            );
+        }
+    }
+
+    /// Waits until the audio thread is outside any handoff, after `mark_down`;
+    /// from then on it will not touch the control words until `up` is set.
+    pub fn quiesce(&self) {
+        while self.in_flight.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+    }
+}

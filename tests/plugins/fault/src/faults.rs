@@ -1,0 +1,79 @@
+//! The injectable faults and the code that commits them.
+
+use std::time::Duration;
+
+/// No fault: the plugin is a well-behaved gain.
+pub const NONE: u32 = 0;
+/// Segfault (write through a null pointer) in `process()`.
+pub const SEGFAULT_IN_PROCESS: u32 = 1;
+/// `abort()` in `activate()`.
+pub const ABORT_IN_ACTIVATE: u32 = 2;
+/// `exit(0)` in state load (only when the loaded state selects this fault).
+pub const EXIT_IN_STATE_LOAD: u32 = 3;
+/// Endless busy loop in `process()`.
+pub const HANG_IN_PROCESS: u32 = 4;
+/// `value_to_text` for the gain param never returns (main-thread hang).
+pub const HANG_IN_VALUE_TO_TEXT: u32 = 5;
+/// Stack overflow in `process()`.
+pub const STACK_OVERFLOW_IN_PROCESS: u32 = 6;
+/// The largest fault number.
+pub const MAX: u32 = 6;
+
+/// Display names, indexed by fault number.
+pub const NAMES: [&str; MAX as usize + 1] = [
+    "None",
+    "Segfault in process",
+    "Abort in activate",
+    "Exit in state load",
+    "Hang in process",
+    "Hang in value_to_text",
+    "Stack overflow in process",
+];
+
+/// Commits `fault` if it is one that strikes in `process()`; otherwise returns normally.
+pub fn strike_in_process(fault: u32) {
+    match fault {
+        SEGFAULT_IN_PROCESS => segfault(),
+        HANG_IN_PROCESS => spin_forever(),
+        STACK_OVERFLOW_IN_PROCESS => {
+            std::hint::black_box(overflow_stack(0));
+        }
+        _ => {}
+    }
+}
+
+fn segfault() {
+    let null = std::hint::black_box(std::ptr::null_mut::<u32>());
+    // SAFETY: deliberately unsound. Committing this fault is the whole point of the plugin: the
+    // write to address 0 faults (SIGSEGV) and kills the process before anything is modified.
+    unsafe { std::ptr::write_volatile(null, 1) };
+}
+
+fn spin_forever() -> ! {
+    loop {
+        std::hint::spin_loop();
+    }
+}
+
+/// Never-returning main-thread stall, one second of sleep at a time.
+pub fn sleep_forever() -> ! {
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Recurses with a 64 KiB frame each until the stack overflows. The frame is passed through
+/// `black_box` and used after the recursive call, so neither the array nor the recursion can be
+/// optimised away (no tail call).
+#[inline(never)]
+fn overflow_stack(depth: u64) -> u64 {
+    let mut frame = [0u8; 64 * 1024];
+    frame[0] = depth as u8;
+    std::hint::black_box(&mut frame);
+    let deeper = if std::hint::black_box(true) {
+        overflow_stack(depth + 1)
+    } else {
+        0
+    };
+    deeper + u64::from(std::hint::black_box(&frame)[depth as usize % frame.len()])
+}
