@@ -65,6 +65,26 @@ pub fn bridged_sample(name: &str) -> Result<PathBuf> {
     bridged_copy(&real, &scratch_dir(name), &format!("{name}.clap"), None)
 }
 
+/// A bridged copy of sample plugin `name` whose manifest carries `policy`.
+pub fn bridged_sample_with_policy(
+    name: &str,
+    policy: bulkhead_common::manifest::Policy,
+) -> Result<PathBuf> {
+    let copy = bridged_sample(name)?;
+    let mut m = bulkhead_common::manifest::Manifest::load_for(&copy).map_err(|e| {
+        TestHostError::LoadFailed {
+            path: copy.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    m.policy = policy;
+    m.store_for(&copy).map_err(|e| TestHostError::LoadFailed {
+        path: copy.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(copy)
+}
+
 /// Live `bulkhead-host` children of this process.
 pub fn host_processes_of(parent: u32) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -41,7 +41,8 @@ mod selftest;
 mod streams;
 
 pub use bridged::{
-    bridged_copy, bridged_sample, built_artifact, host_processes_of, scratch_dir, Leaks,
+    bridged_copy, bridged_sample, bridged_sample_with_policy, built_artifact, host_processes_of,
+    scratch_dir, Leaks,
 };
 pub use error::{Result, TestHostError};
 pub use events::{
@@ -59,7 +60,8 @@ pub use render::{
     render, render_instance, InputSignal, Precision, RenderOutput, RenderSpec, TransportSpec,
 };
 
+/// Raw CLAP definitions, for tests that need constants such as `CLAP_EVENT_*`.
+pub use bulkhead_common::manifest::Policy;
 /// Log severity of [`LogMessage`] (re-exported from clack-extensions).
 pub use clack_extensions::log::LogSeverity;
-/// Raw CLAP definitions, for tests that need constants such as `CLAP_EVENT_*`.
 pub use clap_sys;

@@ -62,9 +62,12 @@ pub struct Inner {
     pub policy: Policy,
     pub extensions: OnceLock<PluginExtensions>,
     pub caches: Mutex<Caches>,
-    /// The last state the DAW loaded or saved, or the background refresh
-    /// read; never lost.
+    /// The last state the plugin accepted or produced (a DAW load or save,
+    /// or the background refresh): what a restarted plugin is restored from.
     pub last_state: Mutex<Option<Vec<u8>>>,
+    /// Bytes the DAW loaded that never reached the plugin (it was down or
+    /// died on them): returned untouched by saves the plugin cannot answer.
+    pub unloaded_state: Mutex<Option<Vec<u8>>>,
     /// Bumped by every DAW save or load, so a background refresh that raced
     /// with one does not overwrite it.
     pub state_generation: AtomicU64,
@@ -73,6 +76,9 @@ pub struct Inner {
     pub render_mode: Mutex<Option<i32>>,
     /// Main-thread callbacks that arrived on another thread.
     pub deferred: Mutex<Vec<MainCallback>>,
+    /// Held by the DAW's activate/deactivate and by a restart, so that a
+    /// restored host sees the activation state the DAW last set.
+    pub lifecycle: Mutex<()>,
 }
 
 pub struct Proxy {
@@ -245,12 +251,24 @@ impl Inner {
         self.daw.request_callback();
     }
 
+    /// The cached ports, asked for when unknown.
     pub fn audio_ports(&self) -> audio_ports::AudioPorts {
         if let Some((p, _)) = &self.caches().audio_ports {
             return p.clone();
         }
+        self.fresh_audio_ports()
+    }
+
+    /// The ports as the plugin says now; while the host is down, the last
+    /// known ones (a plugin keeps its declared ports while it is down).
+    pub fn fresh_audio_ports(&self) -> audio_ports::AudioPorts {
         let Ok(ports) = self.call(audio_ports::GetAudioPorts, self.timeout_main()) else {
-            return Default::default();
+            return self
+                .caches()
+                .audio_ports
+                .as_ref()
+                .map(|(p, _)| p.clone())
+                .unwrap_or_default();
         };
         let types = ports
             .inputs
@@ -317,11 +335,13 @@ impl Proxy {
             extensions: OnceLock::new(),
             caches: Mutex::new(Caches::default()),
             last_state: Mutex::new(None),
+            unloaded_state: Mutex::new(None),
             state_generation: AtomicU64::new(0),
             active: Mutex::new(None),
             processing: AtomicBool::new(false),
             render_mode: Mutex::new(None),
             deferred: Mutex::new(Vec::new()),
+            lifecycle: Mutex::new(()),
         });
         let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
         inner.link.connect(process, created.instance);
@@ -352,9 +372,9 @@ impl Proxy {
         min: u32,
         max: u32,
     ) -> Result<(), BridgeError> {
+        let _lifecycle = Inner::lock(&inner.lifecycle);
         let ports = if inner.extensions.get().is_some_and(|e| e.audio_ports) {
-            inner.caches().audio_ports = None;
-            inner.audio_ports()
+            inner.fresh_audio_ports()
         } else {
             Default::default()
         };
@@ -402,6 +422,7 @@ impl Proxy {
     }
 
     fn deactivate(&self, inner: &Inner) {
+        let _lifecycle = Inner::lock(&inner.lifecycle);
         if Inner::lock(&inner.active).take().is_none() {
             return;
         }

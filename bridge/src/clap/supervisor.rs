@@ -151,7 +151,11 @@ impl Watch {
         if inner.link.failed.load(Ordering::Acquire) {
             return;
         }
-        match restart(inner) {
+        let restarted = {
+            let _lifecycle = Inner::lock(&inner.lifecycle);
+            restart(inner)
+        };
+        match restarted {
             Ok(()) => {
                 let msg = format!("bulkhead: {name} is back after {:.0?}", started.elapsed());
                 tracing::warn!("{msg}");

@@ -1,8 +1,9 @@
-//! `clap_plugin_state`: bytes pass through unchanged, and the last bytes
-//! the DAW saved or loaded are kept, so that a save while the plugin cannot
-//! answer returns them untouched.
+//! `clap_plugin_state`: bytes pass through unchanged. The bridge keeps the
+//! last state the plugin accepted or produced (to restore a restarted
+//! plugin from) and any bytes the DAW loaded that never reached the plugin
+//! (returned untouched by a save the plugin cannot answer).
 
-use super::super::proxy::with_proxy;
+use super::super::proxy::{with_proxy, Inner};
 use bulkhead_common::framing::MAX_FRAME_LEN;
 use bulkhead_common::protocol::clap::ext::state::{Load, Save};
 use clap_sys::ext::state::clap_plugin_state;
@@ -50,36 +51,39 @@ fn read_all(stream: &clap_istream) -> Option<Vec<u8>> {
     }
 }
 
+/// Records a state the plugin accepted or produced.
+fn remember(p: &Inner, bytes: Vec<u8>) {
+    p.state_generation.fetch_add(1, Ordering::AcqRel);
+    *Inner::lock(&p.unloaded_state) = None;
+    *Inner::lock(&p.last_state) = Some(bytes);
+}
+
 unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostream) -> bool {
     with_proxy(plugin, false, |p| {
         // SAFETY: the DAW passes a valid stream.
         let Some(stream) = (unsafe { stream.as_ref() }) else {
             return false;
         };
-        let bytes = match p.call(Save, p.timeout_slow()) {
-            Ok(Ok(s)) => s.bytes,
+        match p.call(Save, p.timeout_slow()) {
+            Ok(Ok(s)) => {
+                let ok = write_all(stream, &s.bytes);
+                remember(p, s.bytes);
+                ok
+            }
             Ok(Err(e)) => {
                 tracing::warn!("the plugin failed to save: {e}");
-                return false;
+                false
             }
             Err(e) => {
-                // The plugin cannot answer: hand back what we last had.
-                tracing::warn!("save failed ({e}); returning the last known state");
-                match p
-                    .last_state
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                // The plugin cannot answer: hand back what the DAW gave last,
+                // else what the plugin last had, untouched.
+                let kept = Inner::lock(&p.unloaded_state)
                     .clone()
-                {
-                    Some(b) => b,
-                    None => return false,
-                }
+                    .or_else(|| Inner::lock(&p.last_state).clone());
+                tracing::warn!("save while the plugin is down ({e}); returning the kept state");
+                kept.is_some_and(|b| write_all(stream, &b))
             }
-        };
-        let ok = write_all(stream, &bytes);
-        p.state_generation.fetch_add(1, Ordering::AcqRel);
-        *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
-        ok
+        }
     })
 }
 
@@ -96,8 +100,7 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
             p.timeout_slow(),
         ) {
             Ok(Ok(())) => {
-                p.state_generation.fetch_add(1, Ordering::AcqRel);
-                *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
+                remember(p, bytes);
                 true
             }
             Ok(Err(e)) => {
@@ -105,10 +108,9 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
                 false
             }
             Err(e) => {
-                // Keep the bytes: the next save returns them untouched.
                 tracing::warn!("state load failed ({e}); the bytes are kept");
                 p.state_generation.fetch_add(1, Ordering::AcqRel);
-                *p.last_state.lock().unwrap_or_else(|e| e.into_inner()) = Some(bytes);
+                *Inner::lock(&p.unloaded_state) = Some(bytes);
                 false
             }
         }
