@@ -36,12 +36,15 @@ pub enum Incoming {
     },
 }
 
+/// Serves one callback on the reader thread.
+pub type CallbackFn = dyn Fn(InstanceId, &MainCallback) + Send + Sync;
+
 /// What the reader thread tells its owner, on the reader thread.
 #[derive(Clone)]
 pub struct Hooks {
     /// Every callback as soon as it arrives: thread-safe calls are made
     /// right there; main-thread calls ask the DAW for a main-thread callback.
-    pub on_callback: Arc<dyn Fn(InstanceId, &MainCallback) + Send + Sync>,
+    pub on_callback: Arc<CallbackFn>,
     /// The connection ended: the host exited, crashed or broke the protocol.
     pub on_death: Arc<dyn Fn() + Send + Sync>,
 }

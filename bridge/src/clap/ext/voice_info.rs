@@ -7,7 +7,6 @@ use clap_sys::plugin::clap_plugin;
 
 unsafe extern "C" fn get(plugin: *const clap_plugin, info: *mut clap_voice_info) -> bool {
     with_proxy(plugin, false, |p| {
-        // SAFETY: the DAW passes a writable info struct.
         let v = match p.call(GetVoiceInfo, p.timeout_main()) {
             Ok(v) => {
                 p.caches().voice_info = v;
@@ -15,7 +14,9 @@ unsafe extern "C" fn get(plugin: *const clap_plugin, info: *mut clap_voice_info)
             }
             Err(_) => p.caches().voice_info,
         };
-        match (v, unsafe { info.as_mut() }) {
+        // SAFETY: the DAW passes a writable info struct or null.
+        let out = unsafe { info.as_mut() };
+        match (v, out) {
             (Some(v), Some(out)) => {
                 out.voice_count = v.voice_count;
                 out.voice_capacity = v.voice_capacity;
