@@ -13,6 +13,7 @@ use std::time::Instant;
 const USAGE: &str = "\
 usage:
   bulkhead-testhost demo
+  bulkhead-testhost hold <file.clap> <plugin-id>   (activate, print host pids, wait for stdin EOF)
   bulkhead-testhost list <file.clap>
   bulkhead-testhost render <file.clap> <plugin-id> [options]
 
@@ -62,6 +63,12 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> Result<(), CliError> {
     match args.first().map(String::as_str) {
         Some("demo") => demo(),
+        Some("hold") => {
+            let [_, file, id] = args else {
+                return Err(CliError::Usage("hold takes a file and a plugin id".into()));
+            };
+            hold(file, id)
+        }
         Some("list") => {
             let [_, file] = args else {
                 return Err(CliError::Usage("list takes exactly one file".into()));
@@ -318,4 +325,17 @@ fn demo() -> Result<(), CliError> {
         }
         Err(e) => Err(CliError::Failed(format!("bridged output differs: {e}"))),
     }
+}
+
+/// Keeps one active instance until standard input closes; prints the host
+/// processes it runs in. Tests kill this process to play a crashing DAW.
+fn hold(file: &str, id: &str) -> Result<(), CliError> {
+    let lib = PluginLibrary::load(file)?;
+    let mut inst = Instance::new(&lib, id, HostConfig::default())?;
+    inst.activate(48_000.0, 1, 512)?;
+    inst.start_processing()?;
+    println!("hosts {:?}", host_processes_of(std::process::id()));
+    std::io::stdout().flush()?;
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    Ok(())
 }
