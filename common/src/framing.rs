@@ -123,10 +123,17 @@ pub fn read_frame(stream: &UnixStream, buf: &mut Vec<u8>) -> Result<Vec<OwnedFd>
             max: MAX_FRAME_LEN,
         });
     }
+    // Grow with the data that actually arrives, so that a length the peer
+    // announces but never sends costs at most one chunk.
+    const CHUNK: usize = 1 << 20;
     buf.clear();
-    buf.resize(len, 0);
     let mut r = stream;
-    r.read_exact(buf).map_err(ProtocolError::from_io)?;
+    while buf.len() < len {
+        let start = buf.len();
+        buf.resize(start + (len - start).min(CHUNK), 0);
+        r.read_exact(&mut buf[start..])
+            .map_err(ProtocolError::from_io)?;
+    }
     Ok(fds)
 }
 

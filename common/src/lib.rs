@@ -5,6 +5,7 @@
 pub mod codec;
 pub mod error;
 pub mod framing;
+pub mod fuzzing;
 pub mod handshake;
 pub mod logging;
 pub mod manifest;

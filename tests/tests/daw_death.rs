@@ -41,7 +41,10 @@ fn hosts_exit_when_the_daw_is_killed() {
     daw.wait().unwrap();
     let t = Instant::now();
     while running(pids[0]) {
-        assert!(t.elapsed() < Duration::from_secs(5), "the host outlived its DAW");
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the host outlived its DAW"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     eprintln!("host gone {:?} after the DAW", t.elapsed());

@@ -15,7 +15,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 }
@@ -40,7 +43,12 @@ fn random_kills_lose_nothing_and_leak_nothing() {
     let mut instances: Vec<Instance> = gains
         .iter()
         .map(|&g| {
-            let mut i = Instance::new(&lib, "bulkhead.org.bulkhead.sample.gain", HostConfig::default()).unwrap();
+            let mut i = Instance::new(
+                &lib,
+                "bulkhead.org.bulkhead.sample.gain",
+                HostConfig::default(),
+            )
+            .unwrap();
             i.load_state(&gain_state(g)).unwrap();
             i.activate(48_000.0, 1, BLOCK as u32).unwrap();
             i.start_processing().unwrap();
@@ -68,7 +76,8 @@ fn random_kills_lose_nothing_and_leak_nothing() {
             }
         }
         for (inst, &g) in instances.iter_mut().zip(&gains) {
-            inst.process_f32(BLOCK as u32, &inputs, &mut outputs, &[], None, None).unwrap();
+            inst.process_f32(BLOCK as u32, &inputs, &mut outputs, &[], None, None)
+                .unwrap();
             inst.pump();
             let out = &outputs.ports[0];
             let silent = out.iter().flatten().all(|&s| s == 0.0);
@@ -80,7 +89,11 @@ fn random_kills_lose_nothing_and_leak_nothing() {
             for (c, ch) in out.iter().enumerate() {
                 for (i, &y) in ch.iter().enumerate() {
                     let x = inputs.ports[0][c][i];
-                    assert_eq!(y.to_bits(), (x * g as f32).to_bits(), "block {block}: neither right nor silent");
+                    assert_eq!(
+                        y.to_bits(),
+                        (x * g as f32).to_bits(),
+                        "block {block}: neither right nor silent"
+                    );
                 }
             }
         }
@@ -94,7 +107,10 @@ fn random_kills_lose_nothing_and_leak_nothing() {
         started.elapsed()
     );
     assert!(kills >= 10, "the soak must actually kill hosts");
-    assert!(good_blocks > silent_blocks, "plugins spend most of the time up");
+    assert!(
+        good_blocks > silent_blocks,
+        "plugins spend most of the time up"
+    );
 
     // Every plugin is back, with its state.
     let deadline = Instant::now() + Duration::from_secs(10);
