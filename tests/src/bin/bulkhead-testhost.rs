@@ -13,6 +13,7 @@ use std::time::Instant;
 const USAGE: &str = "\
 usage:
   bulkhead-testhost demo
+  bulkhead-testhost recovery-time   (crash-to-audio time of a plugin with a 16 MiB state)
   bulkhead-testhost hold <file.clap> <plugin-id>   (activate, print host pids, wait for stdin EOF)
   bulkhead-testhost list <file.clap>
   bulkhead-testhost render <file.clap> <plugin-id> [options]
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> Result<(), CliError> {
     match args.first().map(String::as_str) {
         Some("demo") => demo(),
+        Some("recovery-time") => recovery_time(),
         Some("hold") => {
             let [_, file, id] = args else {
                 return Err(CliError::Usage("hold takes a file and a plugin id".into()));
@@ -337,5 +339,72 @@ fn hold(file: &str, id: &str) -> Result<(), CliError> {
     println!("hosts {:?}", host_processes_of(std::process::id()));
     std::io::stdout().flush()?;
     let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+    Ok(())
+}
+
+/// Kills the host of a bridged plugin holding a 16 MiB state and measures
+/// how long the calling host hears silence before the plugin sounds again.
+fn recovery_time() -> Result<(), CliError> {
+    const ID: &str = "bulkhead.org.bulkhead.sample.bigstate";
+    const BLOCK: usize = 256;
+    let policy = bulkhead_tests::Policy {
+        state_refresh_ms: 0,
+        max_crashes: 100,
+        ..Default::default()
+    };
+    let lib = PluginLibrary::load(bulkhead_tests::bridged_sample_with_policy(
+        "bigstate", policy,
+    )?)?;
+    let mut inst = Instance::new(&lib, ID, HostConfig::default())?;
+    let mut state = b"BHBIG001".to_vec();
+    state.extend_from_slice(&2000u32.to_le_bytes());
+    state.extend(std::iter::repeat_n(0u8, 2000 * 8));
+    let payload = 16usize << 20;
+    state.extend_from_slice(&(payload as u64).to_le_bytes());
+    state.extend((0..payload).map(|i| (i * 7) as u8));
+    inst.load_state(&state)?;
+    inst.activate(48_000.0, 1, BLOCK as u32)?;
+    inst.start_processing()?;
+    let mut inputs = inst.input_buffers::<f32>(BLOCK);
+    for ch in &mut inputs.ports[0] {
+        for (i, s) in ch.iter_mut().enumerate() {
+            *s = ((i % 50) as f32 - 25.0) / 50.0;
+        }
+    }
+    let mut outputs = inst.output_buffers::<f32>(BLOCK);
+    let mut run_until_sound = |inst: &mut Instance| -> Result<std::time::Duration, CliError> {
+        let t = Instant::now();
+        loop {
+            inst.process_f32(BLOCK as u32, &inputs, &mut outputs, &[], None, None)?;
+            inst.pump();
+            if outputs.ports[0].iter().flatten().any(|&s| s != 0.0) {
+                return Ok(t.elapsed());
+            }
+            if t.elapsed() > std::time::Duration::from_secs(30) {
+                return Err(CliError::Failed("the plugin did not come back".into()));
+            }
+        }
+    };
+    run_until_sound(&mut inst)?;
+    let mut times = Vec::new();
+    for _ in 0..7 {
+        let hosts = host_processes_of(std::process::id());
+        let [pid] = hosts[..] else {
+            return Err(CliError::Failed(format!(
+                "expected one host, found {hosts:?}"
+            )));
+        };
+        // SAFETY: kill(2) on our own child process; no memory involved.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        times.push(run_until_sound(&mut inst)?);
+    }
+    times.sort();
+    println!("state          {} bytes", state.len());
+    println!(
+        "crash to audio {:?} median, {:?} min, {:?} max (7 SIGKILLs, {BLOCK}-frame blocks back to back)",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1]
+    );
     Ok(())
 }
