@@ -66,7 +66,7 @@ fn random_kills_lose_nothing_and_leak_nothing() {
     let (mut kills, mut silent_blocks, mut good_blocks) = (0, 0, 0);
     let started = Instant::now();
     for block in 0..BLOCKS {
-        if rng.next() % 150 == 0 {
+        if rng.next().is_multiple_of(150) {
             let hosts = host_processes_of(std::process::id());
             if !hosts.is_empty() {
                 let victim = hosts[rng.next() as usize % hosts.len()];
@@ -98,7 +98,7 @@ fn random_kills_lose_nothing_and_leak_nothing() {
             }
         }
         // Pace a little so restarts happen between blocks, as in a DAW.
-        if block % 50 == 0 {
+        if block.is_multiple_of(50) {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
