@@ -174,7 +174,7 @@ fn mutated_event_areas_never_misbehave() {
         ]
         .into_iter(),
     );
-    assert_eq!(decode_events(&area) >= 3, true);
+    assert!(decode_events(&area) >= 3);
     let mut rng = Rng(0xfeed_face_cafe_beef);
     for _ in 0..20_000 {
         decode_events(&mutate(&mut rng, &area));
