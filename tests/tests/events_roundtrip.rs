@@ -58,7 +58,7 @@ fn every_core_event_type_round_trips() {
                     amplitude: 0.5,
                 },
                 events: events(),
-                transport: transport.clone(),
+                transport,
                 ..RenderSpec::default()
             };
             let a = render(&direct, ID, &spec).unwrap();
