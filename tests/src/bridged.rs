@@ -44,7 +44,32 @@ pub fn bridged_copy(
     file_name: &str,
     host: Option<&Path>,
 ) -> Result<PathBuf> {
-    let bridge = built_artifact("libbulkhead_bridge.so")?;
+    copy_of("libbulkhead_bridge.so", real, dir, file_name, host)
+}
+
+/// Makes a shim copy: the small per-copy library, with the shared bridge
+/// library placed beside it once.
+pub fn shim_copy(real: &Path, dir: &Path, file_name: &str) -> Result<PathBuf> {
+    let shared = dir.join("libbulkhead_bridge.so");
+    if !shared.exists() {
+        std::fs::copy(built_artifact("libbulkhead_bridge.so")?, &shared).map_err(|e| {
+            TestHostError::LoadFailed {
+                path: shared.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+    }
+    copy_of("libbulkhead_shim.so", real, dir, file_name, None)
+}
+
+fn copy_of(
+    library: &str,
+    real: &Path,
+    dir: &Path,
+    file_name: &str,
+    host: Option<&Path>,
+) -> Result<PathBuf> {
+    let bridge = built_artifact(library)?;
     let host = match host {
         Some(h) => h.to_path_buf(),
         None => built_artifact("bulkhead-host")?,

@@ -42,7 +42,7 @@ mod streams;
 
 pub use bridged::{
     bridged_copy, bridged_sample, bridged_sample_with_policy, built_artifact, host_processes_of,
-    scratch_dir, Leaks,
+    scratch_dir, shim_copy, Leaks,
 };
 pub use error::{Result, TestHostError};
 pub use events::{

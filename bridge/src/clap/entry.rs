@@ -2,7 +2,7 @@
 //! plugin's descriptors (cached in the manifest, else asked of a host
 //! process: the real plugin is never loaded into the DAW's process).
 
-use super::factory::FACTORY;
+use super::factory::BundleFactory;
 use crate::guard::ffi_guard;
 use crate::host_process::{find_host, host_candidates, Hooks, HostProcess};
 use crate::BridgeError;
@@ -14,7 +14,7 @@ use clap_sys::plugin::clap_plugin_descriptor;
 use clap_sys::version::CLAP_VERSION;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// Prefixed to real plugin ids so a DAW that sees the real plugin and the
 /// bridged one never confuses them.
@@ -86,14 +86,66 @@ unsafe impl Send for Bundle {}
 // SAFETY: see `Send`; the bundle is immutable once built.
 unsafe impl Sync for Bundle {}
 
-static BUNDLE: Mutex<Option<(usize, Arc<Bundle>)>> = Mutex::new(None);
+/// Bundles opened in this process, by bridged-copy path, with how many
+/// `init`s hold each. One library serves several copies when small
+/// per-copy shims load it (see `shim/`).
+type Registered = (PathBuf, usize, &'static BundleFactory);
+static BUNDLES: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 
-pub fn bundle() -> Option<Arc<Bundle>> {
-    BUNDLE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map(|(_, b)| Arc::clone(b))
+fn c_path(p: *const c_char) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: callers pass a C string (the DAW's plugin path).
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// Opens (or shares) the bundle of the bridged copy at `path`; its factory.
+fn open_bundle(path: &Path) -> Option<&'static BundleFactory> {
+    bulkhead_common::logging::init("bridge");
+    let mut bundles = BUNDLES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(entry) = bundles.iter_mut().find(|(p, _, _)| p == path) {
+        entry.1 += 1;
+        return Some(entry.2);
+    }
+    match load_bundle(path) {
+        Ok(b) => {
+            tracing::info!(
+                copy = %path.display(),
+                plugin = %b.manifest.plugin.display(),
+                count = b.descriptors.len(),
+                "bridged plugin file loaded"
+            );
+            // Lives until the last `deinit` of this copy; the DAW may hold
+            // descriptor pointers until then.
+            let factory: &'static BundleFactory = Box::leak(Box::new(BundleFactory::new(b)));
+            bundles.push((path.to_path_buf(), 1, factory));
+            Some(factory)
+        }
+        Err(e) => {
+            tracing::error!("bulkhead: cannot bridge {}: {e}", path.display());
+            eprintln!("bulkhead: cannot bridge {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+fn close_bundle(factory: *const BundleFactory) {
+    let mut bundles = BUNDLES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(i) = bundles
+        .iter()
+        .position(|(_, _, f)| std::ptr::eq(*f, factory))
+    {
+        bundles[i].1 -= 1;
+        if bundles[i].1 == 0 {
+            let (_, _, f) = bundles.remove(i);
+            // SAFETY: leaked in `open_bundle`; the last holder let go, and
+            // proxies keep their own `Arc<Bundle>`.
+            drop(unsafe { Box::from_raw((f as *const BundleFactory).cast_mut()) });
+        }
+    }
 }
 
 /// The directory this library was loaded from.
@@ -108,24 +160,13 @@ pub fn library_dir() -> Option<PathBuf> {
     }
     // SAFETY: dladdr returned a C string naming the object.
     let path = unsafe { CStr::from_ptr(info.dli_fname) };
-    let path = PathBuf::from(std::ffi::OsStr::from_encoded_bytes_checked(
-        path.to_bytes(),
-    )?);
+    let path = PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
+    );
     std::fs::canonicalize(path)
         .ok()?
         .parent()
         .map(Path::to_path_buf)
-}
-
-trait FromBytes {
-    fn from_encoded_bytes_checked(b: &[u8]) -> Option<&std::ffi::OsStr>;
-}
-
-impl FromBytes for std::ffi::OsStr {
-    fn from_encoded_bytes_checked(b: &[u8]) -> Option<&std::ffi::OsStr> {
-        use std::os::unix::ffi::OsStrExt;
-        Some(std::ffi::OsStr::from_bytes(b))
-    }
 }
 
 fn list_descriptors(host: &Path, plugin: &Path) -> Result<Vec<PluginDescriptor>, BridgeError> {
@@ -171,68 +212,55 @@ fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
     })
 }
 
+/// The bundle this library serves as a bridged copy itself (not through a
+/// shim), as the address of its factory.
+static OWN: Mutex<Option<usize>> = Mutex::new(None);
+
 unsafe extern "C" fn init(plugin_path: *const c_char) -> bool {
     ffi_guard(false, || {
-        bulkhead_common::logging::init("bridge");
-        let mut slot = BUNDLE.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((count, _)) = slot.as_mut() {
-            *count += 1;
-            return true;
-        }
-        if plugin_path.is_null() {
-            tracing::error!("clap_entry.init called without a path");
+        let Some(path) = c_path(plugin_path) else {
             return false;
-        }
-        // SAFETY: the DAW passes a C string naming this plugin file.
-        let path = unsafe { CStr::from_ptr(plugin_path) };
-        let path = PathBuf::from(
-            <std::ffi::OsStr as FromBytes>::from_encoded_bytes_checked(path.to_bytes())
-                .unwrap_or_default(),
-        );
-        match load_bundle(&path) {
-            Ok(b) => {
-                tracing::info!(
-                    copy = %path.display(),
-                    plugin = %b.manifest.plugin.display(),
-                    count = b.descriptors.len(),
-                    "bridged plugin file loaded"
-                );
-                *slot = Some((1, Arc::new(b)));
+        };
+        match open_bundle(&path) {
+            Some(f) => {
+                *OWN.lock().unwrap_or_else(|p| p.into_inner()) = Some(f as *const _ as usize);
                 true
             }
-            Err(e) => {
-                tracing::error!("bulkhead: cannot bridge {}: {e}", path.display());
-                eprintln!("bulkhead: cannot bridge {}: {e}", path.display());
-                false
-            }
+            None => false,
         }
     })
 }
 
 unsafe extern "C" fn deinit() {
     ffi_guard((), || {
-        let mut slot = BUNDLE.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((count, _)) = slot.as_mut() {
-            *count -= 1;
-            if *count == 0 {
-                *slot = None;
-            }
+        let own = *OWN.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = own {
+            close_bundle(f as *const BundleFactory);
         }
     })
 }
 
+/// `factory_id`'s factory of the bundle `factory`, if that is the plugin
+/// factory.
+fn factory_for(factory: *const BundleFactory, factory_id: *const c_char) -> *const c_void {
+    if factory.is_null() || factory_id.is_null() {
+        return std::ptr::null();
+    }
+    // SAFETY: the caller passes a C string.
+    if unsafe { CStr::from_ptr(factory_id) } == CLAP_PLUGIN_FACTORY_ID {
+        factory.cast()
+    } else {
+        std::ptr::null()
+    }
+}
+
 unsafe extern "C" fn get_factory(factory_id: *const c_char) -> *const c_void {
     ffi_guard(std::ptr::null(), || {
-        if factory_id.is_null() {
-            return std::ptr::null();
-        }
-        // SAFETY: the DAW passes a C string.
-        let id = unsafe { CStr::from_ptr(factory_id) };
-        if id == CLAP_PLUGIN_FACTORY_ID {
-            (&raw const FACTORY).cast()
-        } else {
-            std::ptr::null()
-        }
+        let own = *OWN.lock().unwrap_or_else(|p| p.into_inner());
+        factory_for(
+            own.map_or(std::ptr::null(), |f| f as *const BundleFactory),
+            factory_id,
+        )
     })
 }
 
@@ -244,3 +272,37 @@ pub static clap_entry: clap_plugin_entry = clap_plugin_entry {
     deinit: Some(deinit),
     get_factory: Some(get_factory),
 };
+
+/// The interface a per-copy shim uses; bumped on any change.
+pub const SHIM_ABI_VERSION: u32 = 1;
+
+#[no_mangle]
+pub extern "C" fn bulkhead_shim_abi_version() -> u32 {
+    SHIM_ABI_VERSION
+}
+
+/// Opens the bundle of the bridged copy at `path` (a shim's path); a handle
+/// for the calls below, or null with the reason logged.
+#[no_mangle]
+pub extern "C" fn bulkhead_shim_open(path: *const c_char) -> *const c_void {
+    ffi_guard(std::ptr::null(), || {
+        c_path(path)
+            .and_then(|p| open_bundle(&p))
+            .map_or(std::ptr::null(), |f| (f as *const BundleFactory).cast())
+    })
+}
+
+/// `clap_plugin_entry::get_factory` for a handle from `bulkhead_shim_open`.
+#[no_mangle]
+pub extern "C" fn bulkhead_shim_get_factory(
+    handle: *const c_void,
+    factory_id: *const c_char,
+) -> *const c_void {
+    ffi_guard(std::ptr::null(), || factory_for(handle.cast(), factory_id))
+}
+
+/// Releases a handle from `bulkhead_shim_open`.
+#[no_mangle]
+pub extern "C" fn bulkhead_shim_close(handle: *const c_void) {
+    ffi_guard((), || close_bundle(handle.cast()))
+}

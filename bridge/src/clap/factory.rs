@@ -1,24 +1,55 @@
 //! `clap_plugin_factory`: the real plugin's descriptors, renamed, and
-//! proxies instead of plugins.
+//! proxies instead of plugins. One factory per bundle (bridged copy).
 
-use super::entry::bundle;
+use super::entry::Bundle;
 use super::proxy::Proxy;
 use crate::guard::ffi_guard;
 use clap_sys::factory::plugin_factory::clap_plugin_factory;
 use clap_sys::host::clap_host;
 use clap_sys::plugin::{clap_plugin, clap_plugin_descriptor};
 use std::ffi::{c_char, CStr};
+use std::sync::Arc;
 
-unsafe extern "C" fn get_plugin_count(_: *const clap_plugin_factory) -> u32 {
-    ffi_guard(0, || bundle().map_or(0, |b| b.descriptors.len() as u32))
+/// A `clap_plugin_factory` that knows its bundle: the factory pointer the
+/// DAW passes back leads to it.
+#[repr(C)]
+pub struct BundleFactory {
+    raw: clap_plugin_factory,
+    pub bundle: Arc<Bundle>,
+}
+
+impl BundleFactory {
+    pub fn new(bundle: Bundle) -> Self {
+        Self {
+            raw: clap_plugin_factory {
+                get_plugin_count: Some(get_plugin_count),
+                get_plugin_descriptor: Some(get_plugin_descriptor),
+                create_plugin: Some(create_plugin),
+            },
+            bundle: Arc::new(bundle),
+        }
+    }
+}
+
+/// The bundle behind a factory pointer we handed out.
+fn bundle<'a>(factory: *const clap_plugin_factory) -> Option<&'a Arc<Bundle>> {
+    // SAFETY: our factory pointers are `BundleFactory`s (repr(C), `raw`
+    // first), alive until the DAW's last `deinit`.
+    unsafe { factory.cast::<BundleFactory>().as_ref() }.map(|f| &f.bundle)
+}
+
+unsafe extern "C" fn get_plugin_count(factory: *const clap_plugin_factory) -> u32 {
+    ffi_guard(0, || {
+        bundle(factory).map_or(0, |b| b.descriptors.len() as u32)
+    })
 }
 
 unsafe extern "C" fn get_plugin_descriptor(
-    _: *const clap_plugin_factory,
+    factory: *const clap_plugin_factory,
     index: u32,
 ) -> *const clap_plugin_descriptor {
     ffi_guard(std::ptr::null(), || {
-        bundle()
+        bundle(factory)
             .and_then(|b| {
                 b.descriptors
                     .get(index as usize)
@@ -29,7 +60,7 @@ unsafe extern "C" fn get_plugin_descriptor(
 }
 
 unsafe extern "C" fn create_plugin(
-    _: *const clap_plugin_factory,
+    factory: *const clap_plugin_factory,
     host: *const clap_host,
     plugin_id: *const c_char,
 ) -> *const clap_plugin {
@@ -37,7 +68,7 @@ unsafe extern "C" fn create_plugin(
         if host.is_null() || plugin_id.is_null() {
             return std::ptr::null();
         }
-        let Some(b) = bundle() else {
+        let Some(b) = bundle(factory) else {
             return std::ptr::null();
         };
         // SAFETY: the DAW passes a C string.
@@ -50,12 +81,6 @@ unsafe extern "C" fn create_plugin(
         else {
             return std::ptr::null();
         };
-        Proxy::create(b, index, host)
+        Proxy::create(Arc::clone(b), index, host)
     })
 }
-
-pub static FACTORY: clap_plugin_factory = clap_plugin_factory {
-    get_plugin_count: Some(get_plugin_count),
-    get_plugin_descriptor: Some(get_plugin_descriptor),
-    create_plugin: Some(create_plugin),
-};
