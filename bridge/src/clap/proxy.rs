@@ -176,6 +176,9 @@ impl Inner {
             self.timeout_slow(),
             &mut |_, cb| on_callback(cb),
         )??;
+        // Known before the DAW is asked anything on the plugin's behalf: a
+        // host may check that the plugin has the matching extension.
+        let _ = self.extensions.set(created.extensions);
         process.call(
             created.instance,
             self.daw.answers(&created.extensions),
@@ -343,11 +346,11 @@ impl Proxy {
             deferred: Mutex::new(Vec::new()),
             lifecycle: Mutex::new(()),
         });
+        // Set first: the DAW may query our extensions while init runs.
+        let _ = self.inner.set(Arc::clone(&inner));
         let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
         inner.link.connect(process, created.instance);
-        let _ = inner.extensions.set(created.extensions);
-        *Inner::lock(&self.supervisor) = Some(supervisor::start(Arc::clone(&inner)));
-        let _ = self.inner.set(inner);
+        *Inner::lock(&self.supervisor) = Some(supervisor::start(inner));
         Ok(())
     }
 
