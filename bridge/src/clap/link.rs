@@ -20,6 +20,9 @@ pub struct Link {
     pub needs_start: AtomicBool,
     /// A call went unanswered: the supervisor treats the host as hung.
     pub hung: AtomicBool,
+    /// The host broke the protocol (a message it had no business sending):
+    /// the supervisor ends it as if it had crashed.
+    pub broken: AtomicBool,
     /// Too many crashes: the plugin stays silent.
     pub failed: AtomicBool,
     /// The active audio region, so a dying host's waiter can be woken.
@@ -41,6 +44,17 @@ impl Link {
     pub fn connect(&self, process: Arc<HostProcess>, instance: InstanceId) {
         self.instance.store(instance, Ordering::Release);
         *self.process.lock().unwrap_or_else(|p| p.into_inner()) = Some(process);
+    }
+
+    /// Accepts a callback only if it names our instance; anything else is a
+    /// broken host.
+    pub fn check_instance(&self, instance: InstanceId) -> bool {
+        let ok = instance == self.instance();
+        if !ok {
+            tracing::error!(instance, "host sent a callback for an unknown instance");
+            self.broken.store(true, Ordering::Release);
+        }
+        ok
     }
 
     pub fn take_process(&self) -> Option<Arc<HostProcess>> {

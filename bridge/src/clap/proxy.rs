@@ -199,8 +199,10 @@ impl Inner {
         on_callback: &mut dyn FnMut(MainCallback),
     ) -> Result<R::Response, BridgeError> {
         let process = self.link.process().ok_or(BridgeError::Disconnected)?;
-        let r = process.call(self.link.instance(), req, fds, timeout, &mut |_, cb| {
-            on_callback(cb)
+        let r = process.call(self.link.instance(), req, fds, timeout, &mut |inst, cb| {
+            if self.link.check_instance(inst) {
+                on_callback(cb)
+            }
         });
         if let Err(BridgeError::Timeout(d)) = &r {
             tracing::error!(
@@ -607,7 +609,11 @@ unsafe extern "C" fn on_main_thread(plugin: *const clap_plugin) {
             inner.serve_callback(cb);
         }
         if let Some(process) = inner.link.process() {
-            process.drain_callbacks(&mut |_, cb| inner.serve_callback(&cb));
+            process.drain_callbacks(&mut |inst, cb| {
+                if inner.link.check_instance(inst) {
+                    inner.serve_callback(&cb)
+                }
+            });
         }
     })
 }

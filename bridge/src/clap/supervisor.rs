@@ -72,6 +72,10 @@ impl Watch {
                 p.kill();
                 Some("stopped answering a call and was killed".to_string())
             }
+            Some(p) if inner.link.broken.swap(false, Ordering::AcqRel) => {
+                p.kill();
+                Some("broke the protocol and was killed".to_string())
+            }
             Some(p) if self.audio_stuck(inner) => {
                 p.kill();
                 Some(format!(
