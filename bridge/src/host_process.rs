@@ -70,6 +70,11 @@ fn spawn_from_spawner_thread(cmd: Command) -> std::io::Result<Child> {
         let _ = std::thread::Builder::new()
             .name("bulkhead-spawner".into())
             .spawn(move || {
+                // Threads inherit scheduling: a spawner first started from a
+                // realtime thread must not hand that to every host.
+                let normal = libc::sched_param { sched_priority: 0 };
+                // SAFETY: a plain syscall on this thread.
+                unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &normal) };
                 for (mut cmd, reply) in rx {
                     let _ = reply.send(cmd.spawn());
                 }
@@ -208,10 +213,15 @@ impl HostProcess {
             .arg(plugin)
             .stdin(Stdio::null());
         let parent = std::process::id() as libc::pid_t;
-        // SAFETY: only async-signal-safe calls (prctl, getppid, dup2, fcntl)
+        // SAFETY: only async-signal-safe calls (sched_setscheduler, prctl, getppid,
+        // dup2, fcntl)
         // between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
+                // Hosts start at normal priority; their audio thread mirrors
+                // the DAW's once blocks flow.
+                let normal = libc::sched_param { sched_priority: 0 };
+                libc::sched_setscheduler(0, libc::SCHED_OTHER, &normal);
                 // Die with the DAW: a host must never outlive its bridge.
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0
                     || libc::getppid() != parent

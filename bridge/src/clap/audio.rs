@@ -34,6 +34,20 @@ pub struct AudioState {
     in_sync: bool,
     timeout: Duration,
     pub missed_blocks: u64,
+    /// Blocks handed over, to re-read our scheduling now and then.
+    blocks: u64,
+}
+
+/// The calling thread's scheduling policy and priority (two syscalls, no
+/// allocation), so the host's audio thread can mirror a realtime DAW.
+fn current_scheduling() -> (i32, i32) {
+    // SAFETY: plain syscalls on the calling thread with a local out-param.
+    unsafe {
+        let policy = libc::sched_getscheduler(0) & !libc::SCHED_RESET_ON_FORK;
+        let mut param: libc::sched_param = std::mem::zeroed();
+        libc::sched_getparam(0, &mut param);
+        (policy, param.sched_priority)
+    }
 }
 
 impl AudioState {
@@ -54,6 +68,7 @@ impl AudioState {
             in_sync: true,
             timeout,
             missed_blocks: 0,
+            blocks: 0,
         })
     }
 
@@ -317,6 +332,12 @@ impl AudioState {
         self.prepare_outputs(outputs);
         self.write_events(p.in_events);
         let c = self.region.control();
+        if self.blocks.is_multiple_of(4096) {
+            let (policy, priority) = current_scheduling();
+            c.sched_policy.store(policy, Ordering::Relaxed);
+            c.sched_priority.store(priority, Ordering::Relaxed);
+        }
+        self.blocks += 1;
         c.frames.store(p.frames_count, Ordering::Relaxed);
         c.steady_time.store(p.steady_time as u64, Ordering::Relaxed);
         let has_transport = !p.transport.is_null();

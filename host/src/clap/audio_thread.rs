@@ -115,6 +115,7 @@ impl AudioWorker {
         // What we answered last, not what is pending: the bridge may ring
         // before this thread first looks.
         let mut last = c.response_seq.load(Ordering::Acquire);
+        let mut scheduling = (libc::SCHED_OTHER, 0);
         loop {
             let quit = &self.quit;
             doorbell::wait_until(
@@ -132,6 +133,7 @@ impl AudioWorker {
                 continue;
             }
             last = seq;
+            mirror_scheduling(c, &mut scheduling);
             let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {
                 Some(AudioOp::Process) => self.process(&mut bufs, &mut in_events),
                 Some(AudioOp::StartProcessing) => {
@@ -306,6 +308,33 @@ impl AudioWorker {
             .store(writer.len() as u32, Ordering::Relaxed);
         status
     }
+}
+
+/// Adopts the bridge's audio-thread scheduling (SCHED_FIFO/RR and priority
+/// when the DAW runs realtime). Tried once per change; a refusal (no
+/// privilege) silently leaves the thread as it is.
+fn mirror_scheduling(c: &bulkhead_common::shm::Control, applied: &mut (i32, i32)) {
+    let wanted = (
+        c.sched_policy.load(Ordering::Relaxed),
+        c.sched_priority.load(Ordering::Relaxed),
+    );
+    if wanted == *applied {
+        return;
+    }
+    *applied = wanted;
+    let (policy, priority) = wanted;
+    if ![libc::SCHED_OTHER, libc::SCHED_FIFO, libc::SCHED_RR].contains(&policy) {
+        return;
+    }
+    let param = libc::sched_param {
+        sched_priority: if policy == libc::SCHED_OTHER {
+            0
+        } else {
+            priority
+        },
+    };
+    // SAFETY: a plain syscall on the calling thread with a valid param.
+    unsafe { libc::sched_setscheduler(0, policy, &param) };
 }
 
 /// Moves a worker to its thread; its raw pointers are only used there.
