@@ -213,9 +213,8 @@ impl HostProcess {
             .arg(plugin)
             .stdin(Stdio::null());
         let parent = std::process::id() as libc::pid_t;
-        // SAFETY: only async-signal-safe calls (sched_setscheduler, prctl, getppid,
-        // dup2, fcntl)
-        // between fork and exec.
+        // SAFETY: only async-signal-safe calls (sched_setscheduler, prctl,
+        // getppid, dup2, fcntl) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
                 // Hosts start at normal priority; their audio thread mirrors
