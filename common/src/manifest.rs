@@ -68,6 +68,9 @@ pub struct Policy {
     pub hang_timeout_ms: u64,
     /// How often the state is saved in the background (0: never).
     pub state_refresh_ms: u64,
+    /// Hand blocks over with a socket round trip instead of the futex
+    /// (slower; for comparison in benchmarks).
+    pub socket_sync: bool,
 }
 
 impl Default for Policy {
@@ -81,6 +84,7 @@ impl Default for Policy {
             audio_timeout_ms: 250,
             hang_timeout_ms: 2_000,
             state_refresh_ms: 10_000,
+            socket_sync: false,
         }
     }
 }

@@ -182,3 +182,34 @@ fn in_place_processing_matches_too() {
         assert_same(&p, GAIN, &spec, &format!("gain in place {precision:?}"));
     }
 }
+
+#[test]
+fn socket_synchronised_mode_matches_too() {
+    let policy = Policy {
+        socket_sync: true,
+        ..Policy::default()
+    };
+    let p = Pair {
+        direct: PluginLibrary::load(sample_plugin_path("gain").unwrap()).unwrap(),
+        bridged: PluginLibrary::load(bridged_sample_with_policy("gain", policy).unwrap()).unwrap(),
+    };
+    for precision in precisions() {
+        let spec = RenderSpec {
+            total_frames: 8_000,
+            block_sizes: vec![64, 1, 4096],
+            precision,
+            input: InputSignal::Noise {
+                seed: 5,
+                amplitude: 0.7,
+            },
+            events: vec![TimedEvent::new(700, Event::param_value(0, 1.5))],
+            ..RenderSpec::default()
+        };
+        assert_same(
+            &p,
+            GAIN,
+            &spec,
+            &format!("gain socket-synchronised {precision:?}"),
+        );
+    }
+}

@@ -108,6 +108,10 @@ impl AudioState {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         doorbell::ring(&c.request_seq, &c.host_sleeping, seq);
+        let sync_fd = self.link.sync_fd.load(Ordering::Relaxed);
+        if sync_fd >= 0 {
+            return self.socket_exchange(sync_fd, seq);
+        }
         let link = &self.link;
         doorbell::wait_until(
             &c.response_seq,
@@ -121,6 +125,35 @@ impl AudioState {
             self.in_sync = false;
             self.missed_blocks += 1;
             c.missed_blocks.store(self.missed_blocks, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// The comparison mode: the same handoff, synchronised by a message
+    /// each way on a socket (as other bridges do) instead of the futex.
+    fn socket_exchange(&mut self, fd: i32, seq: u32) -> bool {
+        let word = seq.to_le_bytes();
+        // SAFETY: `fd` is our open socket end (kept alive by the link while
+        // up); the buffer is a local array.
+        let sent = unsafe { libc::send(fd, word.as_ptr().cast(), 4, libc::MSG_NOSIGNAL) };
+        let mut ok = sent == 4;
+        if ok {
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = self.timeout.as_millis().min(i32::MAX as u128) as i32;
+            let mut reply = [0u8; 4];
+            // SAFETY: as above; `pfd` and `reply` are locals.
+            ok = unsafe {
+                libc::poll(&mut pfd, 1, ms) == 1
+                    && libc::recv(fd, reply.as_mut_ptr().cast(), 4, 0) == 4
+            } && u32::from_le_bytes(reply) == seq;
+        }
+        if !ok {
+            self.in_sync = false;
+            self.missed_blocks += 1;
         }
         ok
     }

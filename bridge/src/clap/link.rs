@@ -4,10 +4,10 @@
 use crate::host_process::HostProcess;
 use bulkhead_common::shm::ShmRegion;
 use bulkhead_common::InstanceId;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-#[derive(Default)]
 pub struct Link {
     process: Mutex<Option<Arc<HostProcess>>>,
     instance: AtomicU64,
@@ -27,9 +27,47 @@ pub struct Link {
     pub failed: AtomicBool,
     /// The active audio region, so a dying host's waiter can be woken.
     pub region: Mutex<Option<Arc<ShmRegion>>>,
+    /// Socket-synchronised mode: our end of the block socket, and its
+    /// number for the audio thread (-1: futex mode).
+    sync: Mutex<Option<OwnedFd>>,
+    pub sync_fd: AtomicI32,
+}
+
+impl Default for Link {
+    fn default() -> Self {
+        Self {
+            process: Mutex::default(),
+            instance: AtomicU64::default(),
+            up: AtomicBool::default(),
+            in_flight: AtomicBool::default(),
+            needs_start: AtomicBool::default(),
+            hung: AtomicBool::default(),
+            broken: AtomicBool::default(),
+            failed: AtomicBool::default(),
+            region: Mutex::default(),
+            sync: Mutex::default(),
+            sync_fd: AtomicI32::new(-1),
+        }
+    }
 }
 
 impl Link {
+    /// A fresh block socket for an activation in socket-synchronised mode;
+    /// keeps our end (closing any previous one) and returns the host's.
+    /// Call while the audio thread is quiet (down, or not yet active).
+    pub fn new_sync_socket(&self) -> std::io::Result<OwnedFd> {
+        use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )?;
+        self.sync_fd.store(ours.as_raw_fd(), Ordering::SeqCst);
+        *self.sync.lock().unwrap_or_else(|p| p.into_inner()) = Some(ours);
+        Ok(theirs)
+    }
+
     pub fn process(&self) -> Option<Arc<HostProcess>> {
         self.process
             .lock()

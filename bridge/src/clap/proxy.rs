@@ -289,6 +289,18 @@ impl Inner {
         ports
     }
 
+    /// The host's end of a new block socket, in socket-synchronised mode.
+    pub fn sync_socket(&self) -> Result<Option<std::os::fd::OwnedFd>, BridgeError> {
+        if !self.policy.socket_sync {
+            return Ok(None);
+        }
+        let theirs = self
+            .link
+            .new_sync_socket()
+            .map_err(bulkhead_common::ProtocolError::Io)?;
+        Ok(Some(theirs))
+    }
+
     pub fn is_active(&self) -> bool {
         Self::lock(&self.active).is_some()
     }
@@ -402,15 +414,18 @@ impl Proxy {
             region: Arc::clone(&state.region),
         };
         *Inner::lock(&inner.link.region) = Some(Arc::clone(&state.region));
-        let fd = state.region.fd().as_raw_fd();
+        let sync = inner.sync_socket()?;
+        let mut fds = vec![state.region.fd().as_raw_fd()];
+        fds.extend(sync.as_ref().map(|s| s.as_raw_fd()));
         let result = inner.call_with(
             Activate {
                 sample_rate,
                 min_frames: min,
                 max_frames: max,
                 layout,
+                socket_sync: sync.is_some(),
             },
-            &[fd],
+            &fds,
             inner.timeout_slow(),
             &mut |cb| inner.serve_callback(&cb),
         );

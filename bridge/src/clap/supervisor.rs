@@ -233,14 +233,18 @@ fn restart(inner: &Inner) -> Result<(), BridgeError> {
             .store(c.request_seq.load(Ordering::Acquire), Ordering::Release);
         c.host_sleeping.store(0, Ordering::Relaxed);
         c.callbacks.store(0, Ordering::Relaxed);
+        let sync = inner.sync_socket()?;
+        let mut fds = vec![cfg.region.fd().as_raw_fd()];
+        fds.extend(sync.as_ref().map(|s| s.as_raw_fd()));
         inner.call_with(
             Activate {
                 sample_rate: cfg.sample_rate,
                 min_frames: cfg.min_frames,
                 max_frames: cfg.max_frames,
                 layout: cfg.layout.clone(),
+                socket_sync: sync.is_some(),
             },
-            &[cfg.region.fd().as_raw_fd()],
+            &fds,
             inner.timeout_slow(),
             &mut defer,
         )??;

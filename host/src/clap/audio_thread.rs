@@ -32,6 +32,8 @@ pub struct AudioWorker {
     pub processor: PluginAudioProcessor<BulkheadHost>,
     pub quit: Arc<AtomicBool>,
     pub audio_flags: Arc<AtomicU32>,
+    /// Socket-synchronised mode (see `Activate::socket_sync`).
+    pub sync: Option<std::os::unix::net::UnixStream>,
 }
 
 /// Channel pointer tables into the region, built once per activation.
@@ -116,15 +118,30 @@ impl AudioWorker {
         // before this thread first looks.
         let mut last = c.response_seq.load(Ordering::Acquire);
         let mut scheduling = (libc::SCHED_OTHER, 0);
+        if let Some(s) = &self.sync {
+            let _ = s.set_read_timeout(Some(QUIT_POLL));
+        }
         loop {
             let quit = &self.quit;
-            doorbell::wait_until(
-                &c.request_seq,
-                &c.host_sleeping,
-                |v| v != last || quit.load(Ordering::Relaxed),
-                HOST_WAIT,
-                Instant::now() + QUIT_POLL,
-            );
+            match &self.sync {
+                Some(s) => {
+                    let mut word = [0u8; 4];
+                    match std::io::Read::read_exact(&mut &*s, &mut word) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => break,
+                    }
+                }
+                None => {
+                    doorbell::wait_until(
+                        &c.request_seq,
+                        &c.host_sleeping,
+                        |v| v != last || quit.load(Ordering::Relaxed),
+                        HOST_WAIT,
+                        Instant::now() + QUIT_POLL,
+                    );
+                }
+            }
             if self.quit.load(Ordering::Acquire) {
                 break;
             }
@@ -156,6 +173,11 @@ impl AudioWorker {
                 Ordering::Relaxed,
             );
             doorbell::ring(&c.response_seq, &c.bridge_sleeping, seq);
+            if let Some(s) = &self.sync {
+                if std::io::Write::write_all(&mut &*s, &seq.to_le_bytes()).is_err() {
+                    break;
+                }
+            }
         }
         if self.processor.is_started() {
             let _ = self.processor.stop_processing();

@@ -278,7 +278,8 @@ impl MainHandler for ClapServer {
     }
 
     fn activate(&mut self, id: InstanceId, req: Activate) -> Remote<()> {
-        let fd = self.incoming_fds.pop();
+        let mut fds = std::mem::take(&mut self.incoming_fds).into_iter();
+        let (fd, sync) = (fds.next(), fds.next());
         let inst = self
             .instance(id)
             .ok_or_else(|| RemoteError::new(format!("no instance {id}")))?;
@@ -286,6 +287,11 @@ impl MainHandler for ClapServer {
             return Err(RemoteError::new("already active"));
         }
         let fd = fd.ok_or_else(|| RemoteError::new("activation without an audio region"))?;
+        let sync = match (req.socket_sync, sync) {
+            (true, Some(s)) => Some(std::os::unix::net::UnixStream::from(s)),
+            (true, None) => return Err(RemoteError::new("socket sync without a socket")),
+            (false, _) => None,
+        };
         let layout =
             ShmLayout::compute(&req.layout).map_err(|e| RemoteError::new(e.to_string()))?;
         let region =
@@ -308,6 +314,7 @@ impl MainHandler for ClapServer {
             processor: processor.into(),
             quit: Arc::clone(&quit),
             audio_flags: Arc::clone(&inst.audio_flags),
+            sync,
         });
         let thread = std::thread::Builder::new()
             .name(format!("bulkhead-audio-{id}"))

@@ -94,6 +94,10 @@ pub struct Activate {
     pub min_frames: u32,
     pub max_frames: u32,
     pub layout: AudioLayout,
+    /// Synchronise each block with a message on a socket (a second
+    /// descriptor) instead of the futex: the model other bridges use, kept
+    /// as a comparison point for benchmarks.
+    pub socket_sync: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
