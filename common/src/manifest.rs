@@ -71,6 +71,9 @@ pub struct Policy {
     /// Hand blocks over with a socket round trip instead of the futex
     /// (slower; for comparison in benchmarks).
     pub socket_sync: bool,
+    /// The host wakes shortly before each block is due (spinning a few
+    /// microseconds) instead of being woken by the bridge.
+    pub early_wake: bool,
 }
 
 impl Default for Policy {
@@ -85,6 +88,7 @@ impl Default for Policy {
             hang_timeout_ms: 2_000,
             state_refresh_ms: 10_000,
             socket_sync: false,
+            early_wake: true,
         }
     }
 }

@@ -424,6 +424,7 @@ impl Proxy {
                 max_frames: max,
                 layout,
                 socket_sync: sync.is_some(),
+                early_wake: inner.policy.early_wake,
             },
             &fds,
             inner.timeout_slow(),

@@ -243,6 +243,7 @@ fn restart(inner: &Inner) -> Result<(), BridgeError> {
                 max_frames: cfg.max_frames,
                 layout: cfg.layout.clone(),
                 socket_sync: sync.is_some(),
+                early_wake: inner.policy.early_wake,
             },
             &fds,
             inner.timeout_slow(),

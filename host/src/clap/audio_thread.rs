@@ -2,6 +2,7 @@
 //! runs the requested operation from the shared-memory block, rings back.
 //! Nothing here allocates, locks or logs once the loop runs.
 
+use super::early_wake::EarlyWake;
 use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
 use super::plugin_calls::PluginCalls;
 use bulkhead_common::shm::control::{port_flags, AudioOp};
@@ -34,6 +35,8 @@ pub struct AudioWorker {
     pub audio_flags: Arc<AtomicU32>,
     /// Socket-synchronised mode (see `Activate::socket_sync`).
     pub sync: Option<std::os::unix::net::UnixStream>,
+    /// The sample rate, when the host should wake before blocks are due.
+    pub early_wake: Option<f64>,
 }
 
 /// Channel pointer tables into the region, built once per activation.
@@ -121,6 +124,7 @@ impl AudioWorker {
         if let Some(s) = &self.sync {
             let _ = s.set_read_timeout(Some(QUIT_POLL));
         }
+        let mut early = self.early_wake.map(EarlyWake::new);
         loop {
             let quit = &self.quit;
             match &self.sync {
@@ -133,13 +137,18 @@ impl AudioWorker {
                     }
                 }
                 None => {
-                    doorbell::wait_until(
-                        &c.request_seq,
-                        &c.host_sleeping,
-                        |v| v != last || quit.load(Ordering::Relaxed),
-                        HOST_WAIT,
-                        Instant::now() + QUIT_POLL,
-                    );
+                    let done = |v| v != last || quit.load(Ordering::Relaxed);
+                    let until = Instant::now() + QUIT_POLL;
+                    match early.as_mut() {
+                        Some(e) => e.wait(&c.request_seq, &c.host_sleeping, done, until),
+                        None => doorbell::wait_until(
+                            &c.request_seq,
+                            &c.host_sleeping,
+                            done,
+                            HOST_WAIT,
+                            until,
+                        ),
+                    };
                 }
             }
             if self.quit.load(Ordering::Acquire) {
@@ -150,9 +159,15 @@ impl AudioWorker {
                 continue;
             }
             last = seq;
+            let arrived = Instant::now();
             mirror_scheduling(c, &mut scheduling);
             let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {
-                Some(AudioOp::Process) => self.process(&mut bufs, &mut in_events),
+                Some(AudioOp::Process) => {
+                    if let Some(e) = early.as_mut() {
+                        e.on_block(arrived, c.frames.load(Ordering::Relaxed));
+                    }
+                    self.process(&mut bufs, &mut in_events)
+                }
                 Some(AudioOp::StartProcessing) => {
                     i32::from(self.processor.start_processing().is_ok())
                 }

@@ -2,6 +2,7 @@
 //! file and the instances created from it.
 
 mod audio_thread;
+mod early_wake;
 pub mod host_side;
 mod note_ports_host;
 pub mod plugin_calls;
@@ -315,6 +316,7 @@ impl MainHandler for ClapServer {
             quit: Arc::clone(&quit),
             audio_flags: Arc::clone(&inst.audio_flags),
             sync,
+            early_wake: req.early_wake.then(|| req.sample_rate),
         });
         let thread = std::thread::Builder::new()
             .name(format!("bulkhead-audio-{id}"))

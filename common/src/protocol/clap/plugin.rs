@@ -98,6 +98,8 @@ pub struct Activate {
     /// descriptor) instead of the futex: the model other bridges use, kept
     /// as a comparison point for benchmarks.
     pub socket_sync: bool,
+    /// Wake shortly before the next block is due instead of on the doorbell.
+    pub early_wake: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
