@@ -316,7 +316,7 @@ impl MainHandler for ClapServer {
             quit: Arc::clone(&quit),
             audio_flags: Arc::clone(&inst.audio_flags),
             sync,
-            early_wake: req.early_wake.then(|| req.sample_rate),
+            early_wake: req.early_wake.then_some(req.sample_rate),
         });
         let thread = std::thread::Builder::new()
             .name(format!("bulkhead-audio-{id}"))
