@@ -133,6 +133,45 @@ impl EventWriter {
     }
 }
 
+unsafe extern "C" fn writer_push(
+    list: *const clap_output_events,
+    event: *const clap_event_header,
+) -> bool {
+    if event.is_null() {
+        return false;
+    }
+    // SAFETY: ctx is the `EventWriter` that made this list, alive and unmoved
+    // while the list is in use; the plugin hands a valid event.
+    unsafe { (*(*list).ctx.cast::<EventWriter>()).push(event) }
+}
+
+impl EventWriter {
+    /// A `clap_output_events` appending to this writer; valid while the
+    /// writer lives and does not move.
+    pub fn output_list(&mut self) -> clap_output_events {
+        clap_output_events {
+            ctx: (self as *mut EventWriter).cast(),
+            try_push: Some(writer_push),
+        }
+    }
+}
+
+unsafe extern "C" fn packed_size(list: *const clap_input_events) -> u32 {
+    // SAFETY: ctx is the `PackedEvents` that made this list, alive and
+    // unmoved while the list is in use.
+    unsafe { &*(*list).ctx.cast::<PackedEvents>() }.len() as u32
+}
+
+unsafe extern "C" fn packed_get(
+    list: *const clap_input_events,
+    index: u32,
+) -> *const clap_event_header {
+    // SAFETY: as in `packed_size`.
+    unsafe { &*(*list).ctx.cast::<PackedEvents>() }
+        .get(index as usize)
+        .unwrap_or(std::ptr::null())
+}
+
 /// Validated events in private storage, ready to hand to a plugin or a DAW.
 /// Storage is reserved up front so that loading allocates nothing.
 pub struct PackedEvents {
@@ -234,6 +273,16 @@ impl PackedEvents {
 
     pub fn is_empty(&self) -> bool {
         self.offsets.is_empty()
+    }
+
+    /// A `clap_input_events` over these events; valid while `self` lives,
+    /// does not move and is not reloaded.
+    pub fn input_list(&self) -> clap_input_events {
+        clap_input_events {
+            ctx: (self as *const PackedEvents).cast_mut().cast(),
+            size: Some(packed_size),
+            get: Some(packed_get),
+        }
     }
 
     /// The event at `index`, valid until the next load.

@@ -82,32 +82,6 @@ impl Buffers {
     }
 }
 
-unsafe extern "C" fn events_size(list: *const clap_input_events) -> u32 {
-    // SAFETY: ctx is the worker's `PackedEvents`, alive during process().
-    unsafe { &*(*list).ctx.cast::<PackedEvents>() }.len() as u32
-}
-
-unsafe extern "C" fn events_get(
-    list: *const clap_input_events,
-    index: u32,
-) -> *const clap_event_header {
-    // SAFETY: as in `events_size`.
-    let events = unsafe { &*(*list).ctx.cast::<PackedEvents>() };
-    events.get(index as usize).unwrap_or(std::ptr::null())
-}
-
-unsafe extern "C" fn events_push(
-    list: *const clap_output_events,
-    event: *const clap_event_header,
-) -> bool {
-    if event.is_null() {
-        return false;
-    }
-    // SAFETY: ctx is the worker's `EventWriter`, alive during process(); the
-    // plugin hands a valid event.
-    unsafe { (*(*list).ctx.cast::<EventWriter>()).push(event) }
-}
-
 impl AudioWorker {
     /// Serves blocks until told to quit; hands the processor back (stopped)
     /// so the main thread can deactivate the plugin.
@@ -215,24 +189,6 @@ impl AudioWorker {
         }
     }
 
-    fn event_lists(
-        &self,
-        in_events: &PackedEvents,
-        writer: &mut EventWriter,
-    ) -> (clap_input_events, clap_output_events) {
-        (
-            clap_input_events {
-                ctx: (in_events as *const PackedEvents).cast_mut().cast(),
-                size: Some(events_size),
-                get: Some(events_get),
-            },
-            clap_output_events {
-                ctx: (writer as *mut EventWriter).cast(),
-                try_push: Some(events_push),
-            },
-        )
-    }
-
     fn out_writer(&self) -> EventWriter {
         let base = self
             .region
@@ -246,7 +202,7 @@ impl AudioWorker {
     fn flush(&mut self, in_events: &mut PackedEvents) -> i32 {
         self.load_events(in_events);
         let mut writer = self.out_writer();
-        let (input, output) = self.event_lists(in_events, &mut writer);
+        let (input, output) = (in_events.input_list(), writer.output_list());
         // SAFETY: both lists stay valid for the call; audio thread of an
         // active plugin, as the spec requires for this variant.
         unsafe { self.calls.params_flush(&input, &output) };
@@ -294,7 +250,7 @@ impl AudioWorker {
         }
         self.load_events(in_events);
         let mut writer = self.out_writer();
-        let (input, output) = self.event_lists(in_events, &mut writer);
+        let (input, output) = (in_events.input_list(), writer.output_list());
         // SAFETY: a zeroed transport is a valid value to overwrite.
         let mut transport: clap_event_transport = unsafe { std::mem::zeroed() };
         let has_transport = c.has_transport.load(Ordering::Relaxed) != 0;

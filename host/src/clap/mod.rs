@@ -13,12 +13,13 @@ use bulkhead_common::protocol::clap::ext::*;
 use bulkhead_common::protocol::clap::plugin::*;
 use bulkhead_common::protocol::clap::MainHandler;
 use bulkhead_common::protocol::{Remote, RemoteError};
-use bulkhead_common::shm::events::{pack_to_vec, PackedEvents};
+use bulkhead_common::shm::events::{EventWriter, PackedEvents};
+use bulkhead_common::shm::layout::EVENT_AREA_LEN;
 use bulkhead_common::shm::{ShmLayout, ShmRegion};
 use bulkhead_common::InstanceId;
 use clack_host::prelude::*;
 use clack_host::process::PluginAudioProcessor;
-use clap_sys::events::{clap_event_header, clap_input_events, clap_output_events};
+use clap_sys::events::{clap_input_events, clap_output_events};
 use host_side::{AudioHost, BulkheadHost, MainLoopRegistry, MainThreadHost, SharedHost};
 use plugin_calls::{streams, PluginCalls};
 use std::cell::RefCell;
@@ -132,47 +133,18 @@ fn with_event_lists<R>(
     packed: &[u8],
     f: impl FnOnce(&clap_input_events, &clap_output_events) -> R,
 ) -> (R, Vec<u8>) {
-    unsafe extern "C" fn size(list: *const clap_input_events) -> u32 {
-        // SAFETY: ctx is the `PackedEvents` below, alive for the call.
-        unsafe { &*(*list).ctx.cast::<PackedEvents>() }.len() as u32
-    }
-    unsafe extern "C" fn get(list: *const clap_input_events, i: u32) -> *const clap_event_header {
-        // SAFETY: as in `size`.
-        unsafe { &*(*list).ctx.cast::<PackedEvents>() }
-            .get(i as usize)
-            .unwrap_or(std::ptr::null())
-    }
-    unsafe extern "C" fn push(
-        list: *const clap_output_events,
-        e: *const clap_event_header,
-    ) -> bool {
-        if e.is_null() {
-            return false;
-        }
-        // SAFETY: ctx is the `Vec` below; the plugin hands a valid event.
-        let out = unsafe { &mut *(*list).ctx.cast::<Vec<Vec<u8>>>() };
-        // SAFETY: a valid event is readable for `size` bytes.
-        let one = pack_to_vec(std::iter::once(e));
-        let ok = !one.is_empty();
-        out.push(one);
-        ok
-    }
     let mut events = PackedEvents::with_capacity(packed.len().max(8));
     if events.load(packed).is_err() {
         events.clear();
     }
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    let input = clap_input_events {
-        ctx: (&events as *const PackedEvents).cast_mut().cast(),
-        size: Some(size),
-        get: Some(get),
-    };
-    let output = clap_output_events {
-        ctx: (&mut out as *mut Vec<Vec<u8>>).cast(),
-        try_push: Some(push),
-    };
-    let r = f(&input, &output);
-    (r, out.concat())
+    let mut area = vec![0u64; EVENT_AREA_LEN / 8];
+    // SAFETY: the area is ours, 8-byte aligned and EVENT_AREA_LEN long.
+    let mut writer = unsafe { EventWriter::new(area.as_mut_ptr().cast(), EVENT_AREA_LEN) };
+    let r = f(&events.input_list(), &writer.output_list());
+    let len = writer.len();
+    // SAFETY: the writer filled `len` bytes of the area.
+    let out = unsafe { std::slice::from_raw_parts(area.as_ptr().cast::<u8>(), len) }.to_vec();
+    (r, out)
 }
 
 impl MainHandler for ClapServer {
