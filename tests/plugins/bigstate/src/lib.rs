@@ -7,6 +7,7 @@ mod audio;
 mod params;
 mod state;
 
+use bulkhead_sample_support::audio::{process_gain, SampleAccurateGain};
 use clack_extensions::audio_ports::PluginAudioPorts;
 use clack_extensions::params::{HostParams, PluginAudioProcessorParams, PluginParams};
 use clack_extensions::state::PluginState;
@@ -15,44 +16,24 @@ use clack_plugin::prelude::*;
 use params::BigStateShared;
 use std::cell::RefCell;
 
-/// The bigstate plugin type.
-pub struct BigStatePlugin;
-
-impl Plugin for BigStatePlugin {
-    type AudioProcessor<'a> = BigStateProcessor<'a>;
-    type Shared<'a> = BigStateShared;
-    type MainThread<'a> = BigStateMainThread<'a>;
-
-    fn declare_extensions(builder: &mut PluginExtensions<Self>, _shared: Option<&BigStateShared>) {
-        builder
-            .register::<PluginAudioPorts>()
-            .register::<PluginParams>()
-            .register::<PluginState>();
-    }
-}
-
-impl DefaultPluginFactory for BigStatePlugin {
-    fn get_descriptor() -> PluginDescriptor {
-        PluginDescriptor::new("org.bulkhead.sample.bigstate", "Bulkhead Sample Big State")
-            .with_vendor("bulkhead")
-            .with_version("0.1.0")
-            .with_features([AUDIO_EFFECT, STEREO])
-    }
-
-    fn new_shared(_host: HostSharedHandle<'_>) -> Result<BigStateShared, PluginError> {
-        Ok(BigStateShared::default())
-    }
-
-    fn new_main_thread<'a>(
-        host: HostMainThreadHandle<'a>,
-        shared: &'a BigStateShared,
-    ) -> Result<BigStateMainThread<'a>, PluginError> {
-        Ok(BigStateMainThread {
-            shared,
-            host,
-            host_params: host.get_extension(),
-            payload: RefCell::default(),
-        })
+bulkhead_sample_support::sample_plugin! {
+    /// The bigstate plugin type.
+    pub struct BigStatePlugin {
+        id: "org.bulkhead.sample.bigstate",
+        name: "Bulkhead Sample Big State",
+        features: [AUDIO_EFFECT, STEREO],
+        shared: BigStateShared,
+        main_thread: BigStateMainThread,
+        audio_processor: BigStateProcessor,
+        extensions: [PluginAudioPorts, PluginParams, PluginState],
+        new_main_thread: |host, shared| {
+            Ok(BigStateMainThread {
+                shared,
+                host,
+                host_params: host.get_extension(),
+                payload: RefCell::default(),
+            })
+        },
     }
 }
 
@@ -63,8 +44,6 @@ pub struct BigStateMainThread<'a> {
     host_params: Option<HostParams>,
     payload: RefCell<Vec<u8>>,
 }
-
-impl<'a> PluginMainThread<'a, BigStateShared> for BigStateMainThread<'a> {}
 
 /// Audio-thread side.
 pub struct BigStateProcessor<'a> {
@@ -89,19 +68,17 @@ impl<'a> PluginAudioProcessor<'a, BigStateShared, BigStateMainThread<'a>>
         mut audio: Audio,
         events: Events,
     ) -> Result<ProcessStatus, PluginError> {
-        let frames = audio.frames_count() as usize;
-        let mut start = 0;
-        for event in events.input {
-            let time = (event.header().time() as usize).clamp(start, frames);
-            if time > start {
-                audio::scale(&mut audio, start..time, self.shared.factor())?;
-                start = time;
-            }
-            self.shared.apply_event(event);
-        }
-        audio::scale(&mut audio, start..frames, self.shared.factor())?;
-        audio::mark_outputs_dynamic(&mut audio);
-        Ok(ProcessStatus::Continue)
+        process_gain(self, &mut audio, events)
+    }
+}
+
+impl SampleAccurateGain for BigStateProcessor<'_> {
+    fn gain(&self) -> f64 {
+        self.shared.factor()
+    }
+
+    fn handle_event(&mut self, event: &UnknownEvent, _output: &mut OutputEvents) {
+        self.shared.apply_event(event);
     }
 }
 
@@ -112,5 +89,3 @@ impl PluginAudioProcessorParams for BigStateProcessor<'_> {
             .for_each(|event| self.shared.apply_event(event));
     }
 }
-
-clack_export_entry!(SinglePluginEntry<BigStatePlugin>);

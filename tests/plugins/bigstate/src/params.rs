@@ -1,32 +1,28 @@
 //! The 2000 parameters and the params extension.
 
 use crate::BigStateMainThread;
+use bulkhead_sample_support::params::{self, AtomicF64, ParamSpec};
 use clack_extensions::params::{
-    ParamDisplayWriter, ParamInfo, ParamInfoFlags, ParamInfoWriter, PluginMainThreadParams,
+    ParamDisplayWriter, ParamInfoFlags, ParamInfoWriter, PluginMainThreadParams,
 };
 use clack_plugin::events::event_types::ParamValueEvent;
 use clack_plugin::prelude::*;
-use clack_plugin::utils::Cookie;
 use std::ffi::CStr;
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Number of parameters; their ids are `0..PARAM_COUNT`.
 pub const PARAM_COUNT: usize = 2000;
 pub const PARAM_MIN: f64 = -1.0;
 pub const PARAM_MAX: f64 = 1.0;
 
-/// Parameter values (as `f64` bits, indexed by id), shared by the main thread and the processor.
+/// Parameter values (indexed by id), shared by the main thread and the processor.
 pub struct BigStateShared {
-    values: Box<[AtomicU64]>,
+    values: Box<[AtomicF64]>,
 }
 
 impl Default for BigStateShared {
     fn default() -> Self {
         Self {
-            values: (0..PARAM_COUNT)
-                .map(|_| AtomicU64::new(0.0f64.to_bits()))
-                .collect(),
+            values: (0..PARAM_COUNT).map(|_| AtomicF64::new(0.0)).collect(),
         }
     }
 }
@@ -34,23 +30,21 @@ impl Default for BigStateShared {
 impl PluginShared<'_> for BigStateShared {}
 
 impl BigStateShared {
-    fn slot(&self, id: ClapId) -> Option<&AtomicU64> {
+    fn slot(&self, id: ClapId) -> Option<&AtomicF64> {
         self.values.get(usize::try_from(id.get()).ok()?)
     }
 
     pub fn value(&self, id: ClapId) -> Option<f64> {
-        Some(f64::from_bits(self.slot(id)?.load(Ordering::Relaxed)))
+        Some(self.slot(id)?.get())
     }
 
     pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
-        self.values
-            .iter()
-            .map(|value| f64::from_bits(value.load(Ordering::Relaxed)))
+        self.values.iter().map(AtomicF64::get)
     }
 
     pub fn set_values(&self, values: impl IntoIterator<Item = f64>) {
         for (slot, value) in self.values.iter().zip(values) {
-            slot.store(value.to_bits(), Ordering::Relaxed);
+            slot.set(value);
         }
     }
 
@@ -66,8 +60,7 @@ impl BigStateShared {
         };
         if let Some(slot) = event.param_id().and_then(|id| self.slot(id)) {
             if event.value().is_finite() {
-                let value = event.value().clamp(PARAM_MIN, PARAM_MAX);
-                slot.store(value.to_bits(), Ordering::Relaxed);
+                slot.set(event.value().clamp(PARAM_MIN, PARAM_MAX));
             }
         }
     }
@@ -83,16 +76,15 @@ impl PluginMainThreadParams for BigStateMainThread<'_> {
             return;
         }
         let name = format!("Param {param_index:04}");
-        info.set(&ParamInfo {
+        ParamSpec {
             id: ClapId::new(param_index),
-            flags: ParamInfoFlags::IS_AUTOMATABLE,
-            cookie: Cookie::empty(),
             name: name.as_bytes(),
-            module: b"",
-            min_value: PARAM_MIN,
-            max_value: PARAM_MAX,
-            default_value: 0.0,
-        });
+            flags: ParamInfoFlags::IS_AUTOMATABLE,
+            min: PARAM_MIN,
+            max: PARAM_MAX,
+            default: 0.0,
+        }
+        .write_info(info);
     }
 
     fn get_value(&self, param_id: ClapId) -> Option<f64> {
@@ -108,12 +100,12 @@ impl PluginMainThreadParams for BigStateMainThread<'_> {
         if self.shared.value(param_id).is_none() {
             return Err(std::fmt::Error);
         }
-        write!(writer, "{value:.4}")
+        params::write_value(writer, value, 4)
     }
 
     fn text_to_value(&self, param_id: ClapId, text: &CStr) -> Option<f64> {
         self.shared.value(param_id)?;
-        text.to_str().ok()?.trim().parse().ok()
+        params::parse_value(text)
     }
 
     fn flush(&self, input: &InputEvents, _output: &mut OutputEvents) {

@@ -28,40 +28,17 @@ pub const STEADY_TIME_ID: ClapId = ClapId::new(1000);
 /// the host's own (still valid) buffer instead.
 const SYSEX_CAPACITY: usize = 16 << 20;
 
-/// The echo plugin type.
-pub struct EchoPlugin;
-
-impl Plugin for EchoPlugin {
-    type AudioProcessor<'a> = EchoProcessor<'a>;
-    type Shared<'a> = EchoShared;
-    type MainThread<'a> = EchoMainThread<'a>;
-
-    fn declare_extensions(builder: &mut PluginExtensions<Self>, _shared: Option<&EchoShared>) {
-        builder
-            .register::<PluginAudioPorts>()
-            .register::<PluginNotePorts>()
-            .register::<PluginParams>()
-            .register::<PluginState>();
-    }
-}
-
-impl DefaultPluginFactory for EchoPlugin {
-    fn get_descriptor() -> PluginDescriptor {
-        PluginDescriptor::new("org.bulkhead.sample.echo", "Bulkhead Sample Echo")
-            .with_vendor("bulkhead")
-            .with_version("0.1.0")
-            .with_features([NOTE_EFFECT, AUDIO_EFFECT, STEREO])
-    }
-
-    fn new_shared(_host: HostSharedHandle<'_>) -> Result<EchoShared, PluginError> {
-        Ok(EchoShared::default())
-    }
-
-    fn new_main_thread<'a>(
-        _host: HostMainThreadHandle<'a>,
-        shared: &'a EchoShared,
-    ) -> Result<EchoMainThread<'a>, PluginError> {
-        Ok(EchoMainThread { shared })
+bulkhead_sample_support::sample_plugin! {
+    /// The echo plugin type.
+    pub struct EchoPlugin {
+        id: "org.bulkhead.sample.echo",
+        name: "Bulkhead Sample Echo",
+        features: [NOTE_EFFECT, AUDIO_EFFECT, STEREO],
+        shared: EchoShared,
+        main_thread: EchoMainThread,
+        audio_processor: EchoProcessor,
+        extensions: [PluginAudioPorts, PluginNotePorts, PluginParams, PluginState],
+        new_main_thread: |_host, shared| Ok(EchoMainThread { shared }),
     }
 }
 
@@ -69,8 +46,6 @@ impl DefaultPluginFactory for EchoPlugin {
 pub struct EchoMainThread<'a> {
     shared: &'a EchoShared,
 }
-
-impl<'a> PluginMainThread<'a, EchoShared> for EchoMainThread<'a> {}
 
 /// Audio-thread side.
 pub struct EchoProcessor<'a> {
@@ -132,7 +107,7 @@ impl<'a> PluginAudioProcessor<'a, EchoShared, EchoMainThread<'a>> for EchoProces
         }
         for event in events.input {
             if let Some(value) = event.as_event::<ParamValueEvent>() {
-                self.shared.apply_value_event(value);
+                self.shared.level.apply_value_event(value);
             }
             self.echo(event, events.output);
         }
@@ -143,8 +118,6 @@ impl<'a> PluginAudioProcessor<'a, EchoShared, EchoMainThread<'a>> for EchoProces
 
 impl PluginAudioProcessorParams for EchoProcessor<'_> {
     fn flush(&mut self, input: &InputEvents, _output: &mut OutputEvents) {
-        self.shared.flush(input);
+        self.shared.level.flush(input);
     }
 }
-
-clack_export_entry!(SinglePluginEntry<EchoPlugin>);

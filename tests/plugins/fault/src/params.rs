@@ -2,35 +2,50 @@
 
 use crate::faults;
 use crate::FaultMainThread;
+use bulkhead_sample_support::params::{self, FloatParam, ParamSpec};
 use clack_extensions::params::{
-    ParamDisplayWriter, ParamInfo, ParamInfoFlags, ParamInfoWriter, PluginMainThreadParams,
+    ParamDisplayWriter, ParamInfoFlags, ParamInfoWriter, PluginMainThreadParams,
 };
 use clack_plugin::events::event_types::ParamValueEvent;
 use clack_plugin::prelude::*;
-use clack_plugin::utils::Cookie;
 use std::ffi::CStr;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The gain parameter.
 pub const GAIN_ID: ClapId = ClapId::new(0);
 /// The fault selector parameter.
 pub const FAULT_ID: ClapId = ClapId::new(1);
 
-pub const GAIN_MIN: f64 = 0.0;
-pub const GAIN_MAX: f64 = 2.0;
-const GAIN_DEFAULT: f64 = 1.0;
+/// The gain parameter's description (also its valid range in states).
+pub const GAIN: ParamSpec<'static> = ParamSpec {
+    id: GAIN_ID,
+    name: b"Gain",
+    flags: ParamInfoFlags::IS_AUTOMATABLE.union(ParamInfoFlags::IS_MODULATABLE),
+    min: 0.0,
+    max: 2.0,
+    default: 1.0,
+};
+
+const FAULT: ParamSpec<'static> = ParamSpec {
+    id: FAULT_ID,
+    name: b"Fault",
+    flags: ParamInfoFlags::IS_STEPPED,
+    min: 0.0,
+    max: faults::MAX as f64,
+    default: faults::NONE as f64,
+};
 
 /// Parameter values, shared by the main thread and the audio processor.
 pub struct FaultShared {
-    gain: AtomicU64,
+    pub gain: FloatParam,
     fault: AtomicU32,
 }
 
 impl Default for FaultShared {
     fn default() -> Self {
         Self {
-            gain: AtomicU64::new(GAIN_DEFAULT.to_bits()),
+            gain: FloatParam::new(GAIN),
             fault: AtomicU32::new(faults::NONE),
         }
     }
@@ -39,14 +54,6 @@ impl Default for FaultShared {
 impl PluginShared<'_> for FaultShared {}
 
 impl FaultShared {
-    pub fn gain(&self) -> f64 {
-        f64::from_bits(self.gain.load(Ordering::Relaxed))
-    }
-
-    pub fn set_gain(&self, gain: f64) {
-        self.gain.store(gain.to_bits(), Ordering::Relaxed);
-    }
-
     pub fn fault(&self) -> u32 {
         self.fault.load(Ordering::Relaxed)
     }
@@ -58,13 +65,11 @@ impl FaultShared {
     /// Applies a value event for the gain or fault parameter; other events are ignored.
     pub fn apply_value_event(&self, event: &ParamValueEvent) {
         let value = event.value();
-        if !value.is_finite() {
-            return;
-        }
-        match event.param_id() {
-            Some(GAIN_ID) => self.set_gain(value.clamp(GAIN_MIN, GAIN_MAX)),
-            Some(FAULT_ID) => self.set_fault(value.round().clamp(0.0, faults::MAX as f64) as u32),
-            _ => {}
+        if self.gain.apply_value_event(event).is_none()
+            && event.param_id() == Some(FAULT_ID)
+            && value.is_finite()
+        {
+            self.set_fault(value.round().clamp(0.0, faults::MAX as f64) as u32);
         }
     }
 
@@ -84,38 +89,16 @@ impl PluginMainThreadParams for FaultMainThread<'_> {
     }
 
     fn get_info(&self, param_index: u32, info: &mut ParamInfoWriter) {
-        let (id, name, flags, max, default) = match param_index {
-            0 => (
-                GAIN_ID,
-                &b"Gain"[..],
-                ParamInfoFlags::IS_AUTOMATABLE | ParamInfoFlags::IS_MODULATABLE,
-                GAIN_MAX,
-                GAIN_DEFAULT,
-            ),
-            1 => (
-                FAULT_ID,
-                &b"Fault"[..],
-                ParamInfoFlags::IS_STEPPED,
-                faults::MAX as f64,
-                faults::NONE as f64,
-            ),
-            _ => return,
-        };
-        info.set(&ParamInfo {
-            id,
-            flags,
-            cookie: Cookie::empty(),
-            name,
-            module: b"",
-            min_value: 0.0,
-            max_value: max,
-            default_value: default,
-        });
+        match param_index {
+            0 => GAIN.write_info(info),
+            1 => FAULT.write_info(info),
+            _ => {}
+        }
     }
 
     fn get_value(&self, param_id: ClapId) -> Option<f64> {
         match param_id {
-            GAIN_ID => Some(self.shared.gain()),
+            GAIN_ID => Some(self.shared.gain.get()),
             FAULT_ID => Some(f64::from(self.shared.fault())),
             _ => None,
         }
@@ -132,7 +115,7 @@ impl PluginMainThreadParams for FaultMainThread<'_> {
                 if self.shared.fault() == faults::HANG_IN_VALUE_TO_TEXT {
                     faults::sleep_forever();
                 }
-                write!(writer, "{value:.4}")
+                params::write_value(writer, value, 4)
             }
             FAULT_ID => {
                 let name = (value.is_finite() && value >= 0.0)

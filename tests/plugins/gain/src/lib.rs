@@ -7,6 +7,8 @@ mod audio;
 mod params;
 mod state;
 
+use bulkhead_sample_support::audio::{process_gain, SampleAccurateGain};
+use bulkhead_sample_support::params::Modulated;
 use clack_extensions::audio_ports::PluginAudioPorts;
 use clack_extensions::latency::{PluginLatency, PluginLatencyImpl};
 use clack_extensions::params::{PluginAudioProcessorParams, PluginParams};
@@ -15,43 +17,19 @@ use clack_extensions::tail::{PluginTail, PluginTailImpl, TailLength};
 use clack_plugin::events::event_types::{ParamModEvent, ParamValueEvent};
 use clack_plugin::plugin::features::{AUDIO_EFFECT, STEREO};
 use clack_plugin::prelude::*;
-use params::{GainShared, GAIN_ID};
+use params::GainShared;
 
-/// The gain plugin type.
-pub struct GainPlugin;
-
-impl Plugin for GainPlugin {
-    type AudioProcessor<'a> = GainProcessor<'a>;
-    type Shared<'a> = GainShared;
-    type MainThread<'a> = GainMainThread<'a>;
-
-    fn declare_extensions(builder: &mut PluginExtensions<Self>, _shared: Option<&GainShared>) {
-        builder
-            .register::<PluginAudioPorts>()
-            .register::<PluginParams>()
-            .register::<PluginState>()
-            .register::<PluginLatency>()
-            .register::<PluginTail>();
-    }
-}
-
-impl DefaultPluginFactory for GainPlugin {
-    fn get_descriptor() -> PluginDescriptor {
-        PluginDescriptor::new("org.bulkhead.sample.gain", "Bulkhead Sample Gain")
-            .with_vendor("bulkhead")
-            .with_version("0.1.0")
-            .with_features([AUDIO_EFFECT, STEREO])
-    }
-
-    fn new_shared(_host: HostSharedHandle<'_>) -> Result<GainShared, PluginError> {
-        Ok(GainShared::default())
-    }
-
-    fn new_main_thread<'a>(
-        _host: HostMainThreadHandle<'a>,
-        shared: &'a GainShared,
-    ) -> Result<GainMainThread<'a>, PluginError> {
-        Ok(GainMainThread { shared })
+bulkhead_sample_support::sample_plugin! {
+    /// The gain plugin type.
+    pub struct GainPlugin {
+        id: "org.bulkhead.sample.gain",
+        name: "Bulkhead Sample Gain",
+        features: [AUDIO_EFFECT, STEREO],
+        shared: GainShared,
+        main_thread: GainMainThread,
+        audio_processor: GainProcessor,
+        extensions: [PluginAudioPorts, PluginParams, PluginState, PluginLatency, PluginTail],
+        new_main_thread: |_host, shared| Ok(GainMainThread { shared }),
     }
 }
 
@@ -59,8 +37,6 @@ impl DefaultPluginFactory for GainPlugin {
 pub struct GainMainThread<'a> {
     shared: &'a GainShared,
 }
-
-impl<'a> PluginMainThread<'a, GainShared> for GainMainThread<'a> {}
 
 impl PluginLatencyImpl for GainMainThread<'_> {
     fn get(&self) -> u32 {
@@ -71,21 +47,19 @@ impl PluginLatencyImpl for GainMainThread<'_> {
 /// Audio-thread side.
 pub struct GainProcessor<'a> {
     shared: &'a GainShared,
-    modulation: f64,
+    gain: Modulated<'a>,
 }
 
-impl GainProcessor<'_> {
-    fn factor(&self) -> f64 {
-        self.shared.gain() + self.modulation
+impl SampleAccurateGain for GainProcessor<'_> {
+    fn gain(&self) -> f64 {
+        self.gain.value()
     }
 
     fn handle_event(&mut self, event: &UnknownEvent, output: &mut OutputEvents) {
         if let Some(event) = event.as_event::<ParamValueEvent>() {
             self.shared.apply_value_event(event, output);
         } else if let Some(event) = event.as_event::<ParamModEvent>() {
-            if event.param_id() == Some(GAIN_ID) && event.amount().is_finite() {
-                self.modulation = event.amount();
-            }
+            self.gain.apply_mod_event(event);
         }
     }
 }
@@ -99,7 +73,7 @@ impl<'a> PluginAudioProcessor<'a, GainShared, GainMainThread<'a>> for GainProces
     ) -> Result<Self, PluginError> {
         Ok(Self {
             shared,
-            modulation: 0.0,
+            gain: Modulated::new(&shared.gain),
         })
     }
 
@@ -109,19 +83,7 @@ impl<'a> PluginAudioProcessor<'a, GainShared, GainMainThread<'a>> for GainProces
         mut audio: Audio,
         events: Events,
     ) -> Result<ProcessStatus, PluginError> {
-        let frames = audio.frames_count() as usize;
-        let mut start = 0;
-        for event in events.input {
-            let time = (event.header().time() as usize).clamp(start, frames);
-            if time > start {
-                audio::scale(&mut audio, start..time, self.factor())?;
-                start = time;
-            }
-            self.handle_event(event, events.output);
-        }
-        audio::scale(&mut audio, start..frames, self.factor())?;
-        audio::mark_outputs_dynamic(&mut audio);
-        Ok(ProcessStatus::Continue)
+        process_gain(self, &mut audio, events)
     }
 }
 
@@ -138,5 +100,3 @@ impl PluginTailImpl for GainProcessor<'_> {
         TailLength::Finite(0)
     }
 }
-
-clack_export_entry!(SinglePluginEntry<GainPlugin>);

@@ -2,35 +2,14 @@
 
 use crate::params::MAX_LATENCY;
 use crate::LatencyMainThread;
-use clack_extensions::audio_ports::{
-    AudioPortFlags, AudioPortInfo, AudioPortInfoWriter, AudioPortType, PluginAudioPortsImpl,
-};
+use bulkhead_sample_support::audio::mark_outputs_dynamic;
+use bulkhead_sample_support::ports::STEREO_CHANNELS;
 use clack_plugin::prelude::*;
 use clack_plugin::process::audio::PairedChannels;
-use clack_plugin::process::ConstantMask;
 
-const MAIN_PORT_ID: ClapId = ClapId::new(0);
-const CHANNELS: usize = 2;
+const CHANNELS: usize = STEREO_CHANNELS as usize;
 
-impl PluginAudioPortsImpl for LatencyMainThread<'_> {
-    fn count(&self, _is_input: bool) -> u32 {
-        1
-    }
-
-    fn get(&self, index: u32, is_input: bool, writer: &mut AudioPortInfoWriter) {
-        if index != 0 {
-            return;
-        }
-        writer.set(&AudioPortInfo {
-            id: MAIN_PORT_ID,
-            name: if is_input { b"Main In" } else { b"Main Out" },
-            channel_count: CHANNELS as u32,
-            flags: AudioPortFlags::IS_MAIN | AudioPortFlags::SUPPORTS_64BITS,
-            port_type: Some(AudioPortType::STEREO),
-            in_place_pair: Some(MAIN_PORT_ID),
-        });
-    }
-}
+bulkhead_sample_support::stereo_audio_ports!(LatencyMainThread<'_>);
 
 /// A sample type the delay line can carry (losslessly, as `f64`).
 trait Sample: Copy + Default {
@@ -94,9 +73,7 @@ impl DelayLine {
                 SampleType::F64(channels) => self.run(channels),
             }
         }
-        for mut port in audio.output_ports() {
-            port.set_constant_mask(ConstantMask::FULLY_DYNAMIC);
-        }
+        mark_outputs_dynamic(audio);
         self.position = (self.position + frames) % self.lines[0].len();
         Ok(())
     }

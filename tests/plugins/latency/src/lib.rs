@@ -18,46 +18,25 @@ use delay::DelayLine;
 use params::LatencyShared;
 use std::cell::Cell;
 
-/// The latency plugin type.
-pub struct LatencyPlugin;
-
-impl Plugin for LatencyPlugin {
-    type AudioProcessor<'a> = LatencyProcessor<'a>;
-    type Shared<'a> = LatencyShared;
-    type MainThread<'a> = LatencyMainThread<'a>;
-
-    fn declare_extensions(builder: &mut PluginExtensions<Self>, _shared: Option<&LatencyShared>) {
-        builder
-            .register::<PluginAudioPorts>()
-            .register::<PluginParams>()
-            .register::<PluginState>()
-            .register::<PluginLatency>();
-    }
-}
-
-impl DefaultPluginFactory for LatencyPlugin {
-    fn get_descriptor() -> PluginDescriptor {
-        PluginDescriptor::new("org.bulkhead.sample.latency", "Bulkhead Sample Latency")
-            .with_vendor("bulkhead")
-            .with_version("0.1.0")
-            .with_features([AUDIO_EFFECT, DELAY, STEREO])
-    }
-
-    fn new_shared(_host: HostSharedHandle<'_>) -> Result<LatencyShared, PluginError> {
-        Ok(LatencyShared::default())
-    }
-
-    fn new_main_thread<'a>(
-        host: HostMainThreadHandle<'a>,
-        shared: &'a LatencyShared,
-    ) -> Result<LatencyMainThread<'a>, PluginError> {
-        Ok(LatencyMainThread {
-            shared,
-            host,
-            host_latency: host.get_extension(),
-            active_latency: Cell::new(shared.latency()),
-            is_active: Cell::new(false),
-        })
+bulkhead_sample_support::sample_plugin! {
+    /// The latency plugin type.
+    pub struct LatencyPlugin {
+        id: "org.bulkhead.sample.latency",
+        name: "Bulkhead Sample Latency",
+        features: [AUDIO_EFFECT, DELAY, STEREO],
+        shared: LatencyShared,
+        main_thread: LatencyMainThread,
+        audio_processor: LatencyProcessor,
+        extensions: [PluginAudioPorts, PluginParams, PluginState, PluginLatency],
+        new_main_thread: |host, shared| {
+            Ok(LatencyMainThread {
+                shared,
+                host,
+                host_latency: host.get_extension(),
+                active_latency: Cell::new(shared.latency()),
+                is_active: Cell::new(false),
+            })
+        },
     }
 }
 
@@ -70,8 +49,6 @@ pub struct LatencyMainThread<'a> {
     active_latency: Cell<u32>,
     is_active: Cell<bool>,
 }
-
-impl<'a> PluginMainThread<'a, LatencyShared> for LatencyMainThread<'a> {}
 
 impl LatencyMainThread<'_> {
     /// Adopts the latency parameter's value for a new activation, telling the host if it changed.
@@ -168,5 +145,3 @@ impl PluginAudioProcessorParams for LatencyProcessor<'_> {
         input.iter().for_each(|event| self.handle_event(event));
     }
 }
-
-clack_export_entry!(SinglePluginEntry<LatencyPlugin>);

@@ -1,20 +1,28 @@
 //! The latency parameter and the params extension.
 
 use crate::LatencyMainThread;
+use bulkhead_sample_support::params::{self, ParamSpec};
 use clack_extensions::params::{
-    ParamDisplayWriter, ParamInfo, ParamInfoFlags, ParamInfoWriter, PluginMainThreadParams,
+    ParamDisplayWriter, ParamInfoFlags, ParamInfoWriter, PluginMainThreadParams,
 };
 use clack_plugin::events::event_types::ParamValueEvent;
 use clack_plugin::prelude::*;
-use clack_plugin::utils::Cookie;
 use std::ffi::CStr;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const LATENCY_ID: ClapId = ClapId::new(0);
 /// Largest supported latency, in samples.
 pub const MAX_LATENCY: u32 = 4096;
 const DEFAULT_LATENCY: u32 = 64;
+
+const LATENCY: ParamSpec<'static> = ParamSpec {
+    id: LATENCY_ID,
+    name: b"Latency",
+    flags: ParamInfoFlags::IS_AUTOMATABLE.union(ParamInfoFlags::IS_STEPPED),
+    min: 0.0,
+    max: MAX_LATENCY as f64,
+    default: DEFAULT_LATENCY as f64,
+};
 
 /// The latency parameter's value, shared by the main thread and the audio processor.
 pub struct LatencyShared {
@@ -57,16 +65,7 @@ impl PluginMainThreadParams for LatencyMainThread<'_> {
 
     fn get_info(&self, param_index: u32, info: &mut ParamInfoWriter) {
         if param_index == 0 {
-            info.set(&ParamInfo {
-                id: LATENCY_ID,
-                flags: ParamInfoFlags::IS_AUTOMATABLE | ParamInfoFlags::IS_STEPPED,
-                cookie: Cookie::empty(),
-                name: b"Latency",
-                module: b"",
-                min_value: 0.0,
-                max_value: f64::from(MAX_LATENCY),
-                default_value: f64::from(DEFAULT_LATENCY),
-            });
+            LATENCY.write_info(info);
         }
     }
 
@@ -83,14 +82,14 @@ impl PluginMainThreadParams for LatencyMainThread<'_> {
         if param_id != LATENCY_ID {
             return Err(std::fmt::Error);
         }
-        write!(writer, "{value:.0}")
+        params::write_value(writer, value, 0)
     }
 
     fn text_to_value(&self, param_id: ClapId, text: &CStr) -> Option<f64> {
         if param_id != LATENCY_ID {
             return None;
         }
-        text.to_str().ok()?.trim().parse().ok()
+        params::parse_value(text)
     }
 
     fn flush(&self, input: &InputEvents, _output: &mut OutputEvents) {

@@ -41,7 +41,9 @@ pub fn handle(
                 _ => {}
             }
         }
-        Some(CoreEventSpace::ParamValue(value)) => shared.apply_value_event(value),
+        Some(CoreEventSpace::ParamValue(value)) => {
+            shared.volume.apply_value_event(value);
+        }
         _ => {}
     }
 }

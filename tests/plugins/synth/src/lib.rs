@@ -26,43 +26,25 @@ use voices::{Voices, VOICE_COUNT};
 /// Reported tail length, comfortably longer than the 2048-sample release.
 const TAIL_SAMPLES: u32 = 4096;
 
-/// The synth plugin type.
-pub struct SynthPlugin;
-
-impl Plugin for SynthPlugin {
-    type AudioProcessor<'a> = SynthProcessor<'a>;
-    type Shared<'a> = SynthShared;
-    type MainThread<'a> = SynthMainThread<'a>;
-
-    fn declare_extensions(builder: &mut PluginExtensions<Self>, _shared: Option<&SynthShared>) {
-        builder
-            .register::<PluginAudioPorts>()
-            .register::<PluginNotePorts>()
-            .register::<PluginParams>()
-            .register::<PluginState>()
-            .register::<PluginVoiceInfo>()
-            .register::<PluginTail>()
-            .register::<PluginRender>();
-    }
-}
-
-impl DefaultPluginFactory for SynthPlugin {
-    fn get_descriptor() -> PluginDescriptor {
-        PluginDescriptor::new("org.bulkhead.sample.synth", "Bulkhead Sample Synth")
-            .with_vendor("bulkhead")
-            .with_version("0.1.0")
-            .with_features([INSTRUMENT, SYNTHESIZER, STEREO])
-    }
-
-    fn new_shared(_host: HostSharedHandle<'_>) -> Result<SynthShared, PluginError> {
-        Ok(SynthShared::default())
-    }
-
-    fn new_main_thread<'a>(
-        _host: HostMainThreadHandle<'a>,
-        shared: &'a SynthShared,
-    ) -> Result<SynthMainThread<'a>, PluginError> {
-        Ok(SynthMainThread { shared })
+bulkhead_sample_support::sample_plugin! {
+    /// The synth plugin type.
+    pub struct SynthPlugin {
+        id: "org.bulkhead.sample.synth",
+        name: "Bulkhead Sample Synth",
+        features: [INSTRUMENT, SYNTHESIZER, STEREO],
+        shared: SynthShared,
+        main_thread: SynthMainThread,
+        audio_processor: SynthProcessor,
+        extensions: [
+            PluginAudioPorts,
+            PluginNotePorts,
+            PluginParams,
+            PluginState,
+            PluginVoiceInfo,
+            PluginTail,
+            PluginRender,
+        ],
+        new_main_thread: |_host, shared| Ok(SynthMainThread { shared }),
     }
 }
 
@@ -70,8 +52,6 @@ impl DefaultPluginFactory for SynthPlugin {
 pub struct SynthMainThread<'a> {
     shared: &'a SynthShared,
 }
-
-impl<'a> PluginMainThread<'a, SynthShared> for SynthMainThread<'a> {}
 
 impl PluginVoiceInfoImpl for SynthMainThread<'_> {
     fn get(&self) -> Option<VoiceInfo> {
@@ -132,13 +112,13 @@ impl<'a> PluginAudioProcessor<'a, SynthShared, SynthMainThread<'a>> for SynthPro
             let time = event.header().time().clamp(start, frames);
             let segment = &mut mix[start as usize..time as usize];
             self.voices
-                .render(segment, start, self.shared.volume(), events.output);
+                .render(segment, start, self.shared.volume.get(), events.output);
             start = time;
             events::handle(self.shared, &mut self.voices, time, event, events.output);
         }
         let rest = &mut mix[start as usize..];
         self.voices
-            .render(rest, start, self.shared.volume(), events.output);
+            .render(rest, start, self.shared.volume.get(), events.output);
         ports::write_output(&mut audio, mix)?;
 
         Ok(if self.voices.is_active() {
@@ -155,7 +135,7 @@ impl<'a> PluginAudioProcessor<'a, SynthShared, SynthMainThread<'a>> for SynthPro
 
 impl PluginAudioProcessorParams for SynthProcessor<'_> {
     fn flush(&mut self, input: &InputEvents, _output: &mut OutputEvents) {
-        self.shared.flush(input);
+        self.shared.volume.flush(input);
     }
 }
 
@@ -164,5 +144,3 @@ impl PluginTailImpl for SynthProcessor<'_> {
         TailLength::Finite(TAIL_SAMPLES)
     }
 }
-
-clack_export_entry!(SinglePluginEntry<SynthPlugin>);

@@ -4,9 +4,7 @@ use crate::SynthMainThread;
 use clack_extensions::audio_ports::{
     AudioPortFlags, AudioPortInfo, AudioPortInfoWriter, AudioPortType, PluginAudioPortsImpl,
 };
-use clack_extensions::note_ports::{
-    NoteDialect, NoteDialects, NotePortInfo, NotePortInfoWriter, PluginNotePortsImpl,
-};
+use clack_extensions::note_ports::NoteDialects;
 use clack_plugin::prelude::*;
 use clack_plugin::process::audio::OutputChannels;
 use clack_plugin::process::ConstantMask;
@@ -36,27 +34,7 @@ impl PluginAudioPortsImpl for SynthMainThread<'_> {
     }
 }
 
-impl PluginNotePortsImpl for SynthMainThread<'_> {
-    fn count(&self, _is_input: bool) -> u32 {
-        1
-    }
-
-    fn get(&self, index: u32, is_input: bool, writer: &mut NotePortInfoWriter) {
-        if index != 0 {
-            return;
-        }
-        writer.set(&NotePortInfo {
-            id: PORT_ID,
-            name: if is_input { b"Notes In" } else { b"Notes Out" },
-            supported_dialects: if is_input {
-                NoteDialects::CLAP | NoteDialects::MIDI
-            } else {
-                NoteDialects::CLAP
-            },
-            preferred_dialect: Some(NoteDialect::Clap),
-        });
-    }
-}
+bulkhead_sample_support::note_ports!(SynthMainThread<'_>, output_dialects: NoteDialects::CLAP);
 
 /// Copies the mono `mix` to every output channel, in the host's precision.
 pub fn write_output(audio: &mut Audio, mix: &[f64]) -> Result<(), PluginError> {
