@@ -88,7 +88,7 @@ impl Default for Policy {
             hang_timeout_ms: 2_000,
             state_refresh_ms: 10_000,
             socket_sync: false,
-            early_wake: true,
+            early_wake: false,
         }
     }
 }

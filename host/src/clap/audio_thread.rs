@@ -2,11 +2,11 @@
 //! runs the requested operation from the shared-memory block, rings back.
 //! Nothing here allocates, locks or logs once the loop runs.
 
-use super::early_wake::EarlyWake;
 use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
 use super::plugin_calls::PluginCalls;
+use super::waiting::{EarlyWake, HotWhileBusy};
 use bulkhead_common::shm::control::{port_flags, AudioOp};
-use bulkhead_common::shm::doorbell::{self, WaitStrategy};
+use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
 use bulkhead_common::shm::layout::{EVENT_AREA_LEN, TRANSPORT_AREA_LEN};
 use bulkhead_common::shm::{ShmLayout, ShmRegion};
@@ -18,11 +18,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The host sleeps between blocks: a host that spins here burns a core
-/// for nothing while the DAW is between audio callbacks.
-const HOST_WAIT: WaitStrategy = WaitStrategy {
-    spin: Duration::from_micros(0),
-};
 /// How often a sleeping audio thread looks at its quit flag.
 const QUIT_POLL: Duration = Duration::from_millis(250);
 
@@ -99,6 +94,7 @@ impl AudioWorker {
             let _ = s.set_read_timeout(Some(QUIT_POLL));
         }
         let mut early = self.early_wake.map(EarlyWake::new);
+        let mut hot = HotWhileBusy::default();
         loop {
             let quit = &self.quit;
             match &self.sync {
@@ -115,13 +111,7 @@ impl AudioWorker {
                     let until = Instant::now() + QUIT_POLL;
                     match early.as_mut() {
                         Some(e) => e.wait(&c.request_seq, &c.host_sleeping, done, until),
-                        None => doorbell::wait_until(
-                            &c.request_seq,
-                            &c.host_sleeping,
-                            done,
-                            HOST_WAIT,
-                            until,
-                        ),
+                        None => hot.wait(&c.request_seq, &c.host_sleeping, done, until),
                     };
                 }
             }
@@ -134,6 +124,7 @@ impl AudioWorker {
             }
             last = seq;
             let arrived = Instant::now();
+            hot.arrived(arrived);
             mirror_scheduling(c, &mut scheduling);
             let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {
                 Some(AudioOp::Process) => {
@@ -162,6 +153,7 @@ impl AudioWorker {
                 Ordering::Relaxed,
             );
             doorbell::ring(&c.response_seq, &c.bridge_sleeping, seq);
+            hot.answered(Instant::now());
             if let Some(s) = &self.sync {
                 if std::io::Write::write_all(&mut &*s, &seq.to_le_bytes()).is_err() {
                     break;

@@ -2,10 +2,10 @@
 //! file and the instances created from it.
 
 mod audio_thread;
-mod early_wake;
 pub mod host_side;
 mod note_ports_host;
 pub mod plugin_calls;
+mod waiting;
 
 use crate::outbox::Outbox;
 use audio_thread::{AudioWorker, SendWorker};
