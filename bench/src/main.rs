@@ -1,0 +1,248 @@
+//! `bulkhead-bench`: what the bridge costs compared with hosting a plugin
+//! in-process, measured in one run so that the figures are comparable.
+//!
+//! ```sh
+//! cargo build --release --workspace && target/release/bulkhead-bench [--quick] [--markdown]
+//! ```
+//!
+//! Progress goes to stderr, the tables to stdout.
+
+mod pingpong;
+mod report;
+mod scenarios;
+mod stats;
+
+use bulkhead_tests::{bridged_sample_with_policy, sample_plugin_path, PluginLibrary, Policy};
+use scenarios::{bridged_id, progress, Budget, Res, BIGSTATE, GAIN};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: bulkhead-bench [--quick] [--markdown]
+  --quick     a short smoke run (about 20 s) instead of the full one (about 2 min)
+  --markdown  also print the results as markdown (for BENCHMARKS.md)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(pingpong::CHILD_FLAG) {
+        let fd = args.get(1).map_or("", String::as_str);
+        return match pingpong::child_main(fd) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bulkhead-bench (ping-pong child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let (mut quick, mut markdown) = (false, false);
+    for a in &args {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--markdown" => markdown = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("bulkhead-bench: unknown argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(quick, markdown) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bulkhead-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: &Path) -> Res<PluginLibrary> {
+    Ok(PluginLibrary::load(path).map_err(|e| format!("loading {}: {e}", path.display()))?)
+}
+
+/// The bridged copy of sample plugin `name`, and the scratch directory
+/// that holds it (removed at the end).
+fn bridged(name: &str) -> Res<(PluginLibrary, PathBuf)> {
+    bridged_with(name, Policy::default())
+}
+
+fn bridged_with(name: &str, policy: Policy) -> Res<(PluginLibrary, PathBuf)> {
+    let copy = bridged_sample_with_policy(name, policy).map_err(|e| {
+        format!("making a bridged copy of {name} (build with `cargo build --release --workspace` first): {e}")
+    })?;
+    let dir = copy
+        .parent()
+        .ok_or("the bridged copy has no directory")?
+        .to_path_buf();
+    Ok((load(&copy)?, dir))
+}
+
+fn direct(name: &str) -> Res<PluginLibrary> {
+    let path = sample_plugin_path(name).map_err(|e| {
+        format!("finding sample plugin {name} (build with `cargo build --release --workspace` first): {e}")
+    })?;
+    load(&path)
+}
+
+/// Removes the bridged copies' scratch directories when dropped, also when
+/// a scenario fails.
+struct Scratch(Vec<PathBuf>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for dir in &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn first_line_of(path: &str, prefix: &str) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(prefix)).map(|l| {
+                l.trim_start_matches(prefix)
+                    .trim_start_matches([' ', '\t', ':'])
+                    .trim()
+                    .to_string()
+            })
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+fn loadavg() -> String {
+    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn run(quick: bool, markdown: bool) -> Res<()> {
+    let budget = if quick {
+        Budget::quick()
+    } else {
+        Budget::full()
+    };
+    let command = std::iter::once("target/release/bulkhead-bench".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut context = vec![
+        format!("command: {command}"),
+        format!(
+            "machine: {} ({cores} cores), Linux {}",
+            first_line_of("/proc/cpuinfo", "model name"),
+            first_line_of("/proc/sys/kernel/osrelease", ""),
+        ),
+        format!("load average at start: {}", loadavg()),
+    ];
+    let wall_start = std::time::Instant::now();
+
+    // Declared first, so dropped after the libraries.
+    let mut scratch = Scratch(Vec::new());
+    let gain = direct("gain")?;
+    let (gain_bridged, gain_dir) = bridged("gain")?;
+    scratch.0.push(gain_dir);
+    let big = direct("bigstate")?;
+    let (big_bridged, big_dir) = bridged("bigstate")?;
+    scratch.0.push(big_dir);
+    let (gain_b, big_b) = (bridged_id(GAIN), bridged_id(BIGSTATE));
+
+    let (early, early_dir) = bridged_with(
+        "gain",
+        Policy {
+            early_wake: true,
+            ..Policy::default()
+        },
+    )?;
+    scratch.0.push(early_dir);
+    let (socket, socket_dir) = bridged_with(
+        "gain",
+        Policy {
+            socket_sync: true,
+            ..Policy::default()
+        },
+    )?;
+    scratch.0.push(socket_dir);
+    let libs = scenarios::BridgedLibs {
+        default: &gain_bridged,
+        early_wake: &early,
+        socket_sync: &socket,
+    };
+    let blocks = scenarios::per_block(&gain, &libs, &budget)?;
+
+    progress("instantiation");
+    let instantiation = vec![
+        (
+            "direct",
+            scenarios::instantiation(&gain, GAIN, budget.instantiations)?,
+        ),
+        (
+            "bridged",
+            scenarios::instantiation(&gain_bridged, &gain_b, budget.instantiations)?,
+        ),
+    ];
+
+    progress("host memory");
+    let host_memory = scenarios::host_memory(&gain_bridged)?;
+
+    let mut concurrent = Vec::new();
+    for frames in [64, 512] {
+        for n in [1, 16] {
+            progress(&format!("{n} concurrent instances, {frames} frames"));
+            concurrent.push(scenarios::concurrent(
+                &gain_bridged,
+                n,
+                frames,
+                budget.concurrent,
+            )?);
+        }
+    }
+
+    progress("parameter infos");
+    let params = vec![
+        (
+            "direct",
+            scenarios::params(&big, BIGSTATE, budget.param_runs)?,
+        ),
+        (
+            "bridged",
+            scenarios::params(&big_bridged, &big_b, budget.param_runs)?,
+        ),
+    ];
+
+    progress("state transfer");
+    let state_bytes = scenarios::big_state();
+    let state = vec![
+        (
+            "direct",
+            scenarios::state(&big, BIGSTATE, budget.state_runs, &state_bytes)?,
+        ),
+        (
+            "bridged",
+            scenarios::state(&big_bridged, &big_b, budget.state_runs, &state_bytes)?,
+        ),
+    ];
+
+    context.push(format!(
+        "run took {:.0} s; load average at end (includes this run): {}",
+        wall_start.elapsed().as_secs_f64(),
+        loadavg()
+    ));
+    let results = report::Results {
+        context,
+        blocks,
+        instantiation,
+        host_memory,
+        concurrent,
+        params,
+        state,
+    };
+    print!("{}", report::text(&results));
+    if markdown {
+        println!("\n---- markdown ----\n");
+        print!("{}", report::markdown(&results));
+    }
+
+    Ok(())
+}

@@ -1,0 +1,560 @@
+//! The measured scenarios. Instances are driven on the calling thread (it
+//! is their main and audio thread, as in the test host), except in the
+//! concurrency scenario, where each instance lives on a thread of its own.
+
+use crate::pingpong::PingPong;
+use crate::stats::{
+    clock_tick, proc_cpu_ticks, proc_rss_kib, self_cpu, CpuMeter, CpuPerBlock, Summary,
+};
+use bulkhead_tests::{host_processes_of, AudioBuffers, HostConfig, Instance, PluginLibrary};
+use rustix::time::{ClockId, Timespec};
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+pub const SAMPLE_RATE: u32 = 48_000;
+pub const FRAMES: [u32; 5] = [32, 64, 128, 512, 4096];
+pub const GAIN: &str = "org.bulkhead.sample.gain";
+pub const BIGSTATE: &str = "org.bulkhead.sample.bigstate";
+const MAX_FRAMES: u32 = 4096;
+
+pub fn bridged_id(id: &str) -> String {
+    format!("bulkhead.{id}")
+}
+
+pub fn progress(what: &str) {
+    eprintln!("bulkhead-bench: {what}");
+}
+
+/// How long (or how often) each part runs.
+pub struct Budget {
+    /// Discarded blocks before each measured run (time, back to back).
+    pub warmup: Duration,
+    /// Measured time per path and block size, back to back…
+    pub back_to_back: Duration,
+    /// …and at most this many blocks.
+    pub max_blocks: usize,
+    /// Measured wall time per path and block size, paced…
+    pub paced: Duration,
+    /// …clamped to this many blocks (min, max).
+    pub paced_blocks: (usize, usize),
+    pub instantiations: usize,
+    pub concurrent: Duration,
+    pub param_runs: usize,
+    pub state_runs: usize,
+}
+
+impl Budget {
+    pub fn full() -> Self {
+        Self {
+            warmup: Duration::from_millis(200),
+            back_to_back: Duration::from_secs(1),
+            max_blocks: 200_000,
+            paced: Duration::from_secs(6),
+            paced_blocks: (60, 6_000),
+            instantiations: 20,
+            concurrent: Duration::from_secs(3),
+            param_runs: 7,
+            state_runs: 5,
+        }
+    }
+
+    pub fn quick() -> Self {
+        Self {
+            warmup: Duration::from_millis(50),
+            back_to_back: Duration::from_millis(100),
+            max_blocks: 20_000,
+            paced: Duration::from_millis(400),
+            paced_blocks: (10, 600),
+            instantiations: 5,
+            concurrent: Duration::from_millis(500),
+            param_runs: 2,
+            state_runs: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    BackToBack,
+    /// One block per block period, like a DAW's audio callback.
+    Daw,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Direct,
+    Bridged,
+    /// The bridge with policy `early_wake`.
+    BridgedEarlyWake,
+    /// The bridge with policy `socket_sync`: every block synchronised by a
+    /// socket round trip, as other bridges do.
+    SocketSync,
+    PingPong,
+}
+
+impl Path {
+    pub const ALL: [Path; 5] = [
+        Path::Direct,
+        Path::Bridged,
+        Path::BridgedEarlyWake,
+        Path::SocketSync,
+        Path::PingPong,
+    ];
+}
+
+/// The bridged copies the per-block table compares.
+pub struct BridgedLibs<'a> {
+    pub default: &'a PluginLibrary,
+    pub early_wake: &'a PluginLibrary,
+    pub socket_sync: &'a PluginLibrary,
+}
+
+/// One path at one block size and pacing.
+pub struct BlockRun {
+    pub frames: u32,
+    pub pacing: Pacing,
+    pub path: Path,
+    pub time: Summary,
+    pub cpu: CpuPerBlock,
+    /// Blocks that came back silent (the bridge's answer to a missed
+    /// deadline) or, for the ping-pong, unanswered in time.
+    pub missed: usize,
+    /// Ping-pong only: the share of rounds (warm-up included) in which the
+    /// child had flagged itself as sleeping when rung, so that the ring made
+    /// the wake call.
+    pub woke: Option<f64>,
+}
+
+pub fn block_period(frames: u32) -> Duration {
+    Duration::from_nanos(u64::from(frames) * 1_000_000_000 / u64::from(SAMPLE_RATE))
+}
+
+/// Absolute deadlines at `start + k * frames / rate`, computed exactly so
+/// that the pacing does not drift.
+struct Pacer {
+    start_ns: i128,
+    frames: i128,
+    k: i128,
+}
+
+fn monotonic_ns() -> i128 {
+    let t = rustix::time::clock_gettime(ClockId::Monotonic);
+    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+}
+
+impl Pacer {
+    fn new(frames: u32) -> Self {
+        // Wake on the deadline, as a realtime audio thread (which has no
+        // timer slack) would, not up to 50 µs after it.
+        // SAFETY: a plain prctl on the calling thread, no pointers.
+        unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+        Self {
+            start_ns: monotonic_ns(),
+            frames: i128::from(frames),
+            k: 0,
+        }
+    }
+
+    /// Sleeps until the next block is due.
+    fn wait(&mut self) {
+        self.k += 1;
+        let due = self.start_ns + self.k * self.frames * 1_000_000_000 / i128::from(SAMPLE_RATE);
+        let ts = Timespec {
+            tv_sec: (due / 1_000_000_000) as i64,
+            tv_nsec: (due % 1_000_000_000) as i64,
+        };
+        while let Err(rustix::io::Errno::INTR) =
+            rustix::thread::clock_nanosleep_absolute(ClockId::Monotonic, &ts)
+        {}
+    }
+}
+
+/// A block of work: given the steady time, runs one block; false when the
+/// block was missed.
+type Block<'a> = dyn FnMut(i64) -> Res<bool> + 'a;
+
+struct Limit {
+    time: Option<Duration>,
+    blocks: usize,
+}
+
+/// Runs blocks until `limit`, pushing each block's time to `samples`;
+/// returns the number of missed blocks.
+fn run_blocks(
+    block: &mut Block<'_>,
+    frames: u32,
+    pacer: &mut Option<Pacer>,
+    steady: &mut i64,
+    limit: Limit,
+    samples: &mut Vec<u64>,
+) -> Res<usize> {
+    let end = limit.time.map(|t| Instant::now() + t);
+    let mut missed = 0;
+    while samples.len() < limit.blocks && end.is_none_or(|end| Instant::now() < end) {
+        if let Some(p) = pacer.as_mut() {
+            p.wait();
+        }
+        let t = Instant::now();
+        let ok = block(*steady)?;
+        samples.push(t.elapsed().as_nanos() as u64);
+        *steady += i64::from(frames);
+        missed += usize::from(!ok);
+    }
+    Ok(missed)
+}
+
+/// Warms up, then measures one path at one block size and pacing.
+fn measure(
+    frames: u32,
+    pacing: Pacing,
+    budget: &Budget,
+    other_pid: Option<u32>,
+    block: &mut Block<'_>,
+) -> Res<(Summary, CpuPerBlock, usize)> {
+    let (warm, limit, mut pacer) = match pacing {
+        Pacing::BackToBack => (
+            Limit {
+                time: Some(budget.warmup),
+                blocks: usize::MAX,
+            },
+            Limit {
+                time: Some(budget.back_to_back),
+                blocks: budget.max_blocks,
+            },
+            None,
+        ),
+        Pacing::Daw => {
+            let period = block_period(frames).as_secs_f64();
+            let count =
+                |d: Duration, lo, hi| ((d.as_secs_f64() / period).ceil() as usize).clamp(lo, hi);
+            let (lo, hi) = budget.paced_blocks;
+            (
+                Limit {
+                    time: None,
+                    blocks: count(budget.warmup, 5, 200),
+                },
+                Limit {
+                    time: None,
+                    blocks: count(budget.paced, lo, hi),
+                },
+                Some(Pacer::new(frames)),
+            )
+        }
+    };
+    let mut steady = 0;
+    let mut samples = Vec::with_capacity(limit.blocks.min(budget.max_blocks));
+    run_blocks(block, frames, &mut pacer, &mut steady, warm, &mut samples)?;
+    samples.clear();
+    let cpu = CpuMeter::start(other_pid);
+    let missed = run_blocks(block, frames, &mut pacer, &mut steady, limit, &mut samples)?;
+    let cpu = cpu.stop(samples.len());
+    Ok((Summary::of(&mut samples), cpu, missed))
+}
+
+/// An instance, activated for up to 4096 frames at 48 kHz and processing.
+fn started(lib: &PluginLibrary, id: &str) -> Res<Instance> {
+    let mut inst =
+        Instance::new(lib, id, HostConfig::default()).map_err(|e| format!("creating {id}: {e}"))?;
+    inst.activate(f64::from(SAMPLE_RATE), 1, MAX_FRAMES)
+        .map_err(|e| format!("activating {id}: {e}"))?;
+    inst.start_processing()
+        .map_err(|e| format!("starting {id}: {e}"))?;
+    Ok(inst)
+}
+
+fn my_hosts() -> HashSet<u32> {
+    host_processes_of(std::process::id()).into_iter().collect()
+}
+
+/// Like [`started`], for a bridged plugin; also returns the pid of the host
+/// process it spawned.
+fn started_bridged(lib: &PluginLibrary, id: &str) -> Res<(Instance, u32)> {
+    let before = my_hosts();
+    let inst = started(lib, id)?;
+    let new: Vec<u32> = my_hosts().difference(&before).copied().collect();
+    match new[..] {
+        [pid] => Ok((inst, pid)),
+        _ => Err(format!("expected one new bulkhead-host process for {id}, found {new:?}").into()),
+    }
+}
+
+/// Waits (up to 2 s) until the host processes not in `keep` are gone, so
+/// that one run's teardown does not compete with the next run.
+fn await_hosts_gone(keep: &HashSet<u32>) {
+    let end = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < end && my_hosts().difference(keep).next().is_some() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn stereo_input(inst: &Instance, frames: u32) -> AudioBuffers<f32> {
+    let mut inputs = inst.input_buffers::<f32>(frames as usize);
+    for (i, s) in inputs.ports.iter_mut().flatten().flatten().enumerate() {
+        *s = 0.25 + (i % 97) as f32 / 400.0;
+    }
+    inputs
+}
+
+/// One gain block per call; false when the output came back silent.
+fn gain_block(inst: &mut Instance, frames: u32) -> impl FnMut(i64) -> Res<bool> + '_ {
+    let inputs = stereo_input(inst, frames);
+    let mut outputs = inst.output_buffers::<f32>(frames as usize);
+    move |steady| {
+        inst.process_f32(frames, &inputs, &mut outputs, &[], Some(steady), None)?;
+        let out = outputs.channel(0, 0);
+        Ok(out[0] != 0.0 || out[frames as usize - 1] != 0.0)
+    }
+}
+
+/// Direct, bridged and ping-pong, for every block size, in both pacings.
+pub fn per_block(
+    direct_lib: &PluginLibrary,
+    bridged: &BridgedLibs,
+    budget: &Budget,
+) -> Res<Vec<BlockRun>> {
+    let mut direct = started(direct_lib, GAIN)?;
+    let id = bridged_id(GAIN);
+    let (mut default, host) = started_bridged(bridged.default, &id)?;
+    let (mut early, early_host) = started_bridged(bridged.early_wake, &id)?;
+    let (mut socket, socket_host) = started_bridged(bridged.socket_sync, &id)?;
+    let mut pp = PingPong::spawn()?;
+    let pp_pid = pp.pid();
+    let mut runs = Vec::new();
+    for pacing in [Pacing::BackToBack, Pacing::Daw] {
+        for frames in FRAMES {
+            progress(&format!("per block: {pacing:?}, {frames} frames"));
+            for path in Path::ALL {
+                pp.take_counts();
+                let (time, cpu, missed) = match path {
+                    Path::Direct => {
+                        let block = &mut gain_block(&mut direct, frames);
+                        measure(frames, pacing, budget, None, block)?
+                    }
+                    Path::Bridged => {
+                        let block = &mut gain_block(&mut default, frames);
+                        measure(frames, pacing, budget, Some(host), block)?
+                    }
+                    Path::BridgedEarlyWake => {
+                        let block = &mut gain_block(&mut early, frames);
+                        measure(frames, pacing, budget, Some(early_host), block)?
+                    }
+                    Path::SocketSync => {
+                        let block = &mut gain_block(&mut socket, frames);
+                        measure(frames, pacing, budget, Some(socket_host), block)?
+                    }
+                    Path::PingPong => {
+                        let block = &mut |_| Ok(pp.round_trip()?);
+                        measure(frames, pacing, budget, Some(pp_pid), block)?
+                    }
+                };
+                let (rounds, woke) = pp.take_counts();
+                runs.push(BlockRun {
+                    frames,
+                    pacing,
+                    path,
+                    time,
+                    cpu,
+                    missed,
+                    woke: (path == Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
+                });
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// Time to create and activate an instance.
+pub fn instantiation(lib: &PluginLibrary, id: &str, runs: usize) -> Res<Summary> {
+    let keep = my_hosts();
+    let mut times = Vec::with_capacity(runs);
+    // One extra, discarded, first run.
+    for run in 0..=runs {
+        let t = Instant::now();
+        let mut inst = Instance::new(lib, id, HostConfig::default())
+            .map_err(|e| format!("creating {id}: {e}"))?;
+        inst.activate(f64::from(SAMPLE_RATE), 1, MAX_FRAMES)
+            .map_err(|e| format!("activating {id}: {e}"))?;
+        let took = t.elapsed();
+        drop(inst);
+        await_hosts_gone(&keep);
+        if run > 0 {
+            times.push(took);
+        }
+    }
+    Ok(Summary::of_durations(&times))
+}
+
+/// [VmRSS, RssAnon, RssFile, RssShmem] in KiB of a host process holding an
+/// active gain instance that has processed a few blocks.
+pub fn host_memory(bridged_lib: &PluginLibrary) -> Res<[u64; 4]> {
+    let (mut inst, pid) = started_bridged(bridged_lib, &bridged_id(GAIN))?;
+    let mut block = gain_block(&mut inst, 512);
+    for t in 0..200 {
+        block(t * 512)?;
+    }
+    // Let the host settle after the burst before reading.
+    std::thread::sleep(Duration::from_millis(50));
+    Ok(proc_rss_kib(pid).ok_or("cannot read the host's /proc/<pid>/status")?)
+}
+
+pub struct Concurrent {
+    pub instances: usize,
+    pub frames: u32,
+    pub blocks_per_s: f64,
+    pub time: Summary,
+    /// CPU of the bench process and every host process, per block.
+    pub cpu_us: f64,
+    pub missed: usize,
+}
+
+/// `n` bridged gain instances, one thread each, processing back to back at
+/// once for `dur`.
+pub fn concurrent(
+    bridged_lib: &PluginLibrary,
+    n: usize,
+    frames: u32,
+    dur: Duration,
+) -> Res<Concurrent> {
+    let before = my_hosts();
+    let ready = Arc::new(Barrier::new(n + 1));
+    let go = Arc::new(Barrier::new(n + 1));
+    let done = Arc::new(Barrier::new(n + 1));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (lib, ready, go, done) =
+                (bridged_lib.clone(), ready.clone(), go.clone(), done.clone());
+            std::thread::spawn(move || -> Result<(Vec<u64>, usize), String> {
+                // Instance is !Send: it is created, used and dropped here.
+                let mut made = started(&lib, &bridged_id(GAIN)).map_err(|e| e.to_string());
+                ready.wait();
+                go.wait();
+                let result = made.as_mut().map_err(|e| e.clone()).and_then(|inst| {
+                    let mut block = gain_block(inst, frames);
+                    let (mut times, mut missed, mut steady) = (Vec::new(), 0, 0);
+                    let end = Instant::now() + dur;
+                    while Instant::now() < end {
+                        let t = Instant::now();
+                        let ok = block(steady).map_err(|e| e.to_string())?;
+                        times.push(t.elapsed().as_nanos() as u64);
+                        missed += usize::from(!ok);
+                        steady += i64::from(frames);
+                    }
+                    Ok((times, missed))
+                });
+                done.wait();
+                drop(made);
+                result
+            })
+        })
+        .collect();
+    ready.wait();
+    let hosts: Vec<u32> = my_hosts().difference(&before).copied().collect();
+    let host_ticks = |hosts: &[u32]| hosts.iter().filter_map(|&p| proc_cpu_ticks(p)).sum::<u64>();
+    let (cpu0, ticks0) = (self_cpu(), host_ticks(&hosts));
+    go.wait();
+    let t0 = Instant::now();
+    done.wait();
+    let elapsed = t0.elapsed();
+    let (cpu1, ticks1) = (self_cpu(), host_ticks(&hosts));
+    let mut all = Vec::new();
+    let mut missed = 0;
+    for t in threads {
+        let (times, m) = t.join().map_err(|_| "a concurrency thread panicked")??;
+        all.extend(times);
+        missed += m;
+    }
+    await_hosts_gone(&before);
+    let blocks = all.len().max(1);
+    let cpu = (cpu1 - cpu0) + clock_tick() * (ticks1.saturating_sub(ticks0)) as u32;
+    Ok(Concurrent {
+        instances: n,
+        frames,
+        blocks_per_s: all.len() as f64 / elapsed.as_secs_f64(),
+        time: Summary::of(&mut all),
+        cpu_us: cpu.as_secs_f64() * 1e6 / blocks as f64,
+        missed,
+    })
+}
+
+pub struct ParamTimes {
+    pub count: usize,
+    pub first: Summary,
+    pub again: Summary,
+}
+
+/// `Instance::params()` (count + every info) right after creation, and again.
+pub fn params(lib: &PluginLibrary, id: &str, runs: usize) -> Res<ParamTimes> {
+    let keep = my_hosts();
+    let (mut first, mut again, mut count) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..runs {
+        let mut inst = Instance::new(lib, id, HostConfig::default())
+            .map_err(|e| format!("creating {id}: {e}"))?;
+        let t = Instant::now();
+        count = inst.params().len();
+        first.push(t.elapsed());
+        let t = Instant::now();
+        inst.params();
+        again.push(t.elapsed());
+        drop(inst);
+        await_hosts_gone(&keep);
+    }
+    Ok(ParamTimes {
+        count,
+        first: Summary::of_durations(&first),
+        again: Summary::of_durations(&again),
+    })
+}
+
+/// A bigstate state: 2,000 parameter values and a 16 MiB payload, in the
+/// format documented in `tests/tests/state_roundtrip.rs`.
+pub fn big_state() -> Vec<u8> {
+    let mut s = b"BHBIG001".to_vec();
+    s.extend_from_slice(&2000u32.to_le_bytes());
+    for i in 0..2000u32 {
+        s.extend_from_slice(&(f64::from(i % 200) / 100.0 - 1.0).to_le_bytes());
+    }
+    let payload_len = 16usize << 20;
+    s.extend_from_slice(&(payload_len as u64).to_le_bytes());
+    s.extend((0..payload_len as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    s
+}
+
+pub struct StateTimes {
+    pub bytes: usize,
+    pub load: Summary,
+    pub save: Summary,
+}
+
+/// Loading and saving `state` on one instance, `runs` times each.
+pub fn state(lib: &PluginLibrary, id: &str, runs: usize, state: &[u8]) -> Res<StateTimes> {
+    let mut inst =
+        Instance::new(lib, id, HostConfig::default()).map_err(|e| format!("creating {id}: {e}"))?;
+    let (mut load, mut save) = (Vec::new(), Vec::new());
+    // One extra, discarded, first run.
+    for run in 0..=runs {
+        let t = Instant::now();
+        inst.load_state(state)
+            .map_err(|e| format!("loading state into {id}: {e}"))?;
+        let loaded = t.elapsed();
+        let t = Instant::now();
+        let saved = inst
+            .save_state()
+            .map_err(|e| format!("saving state of {id}: {e}"))?;
+        let saved_in = t.elapsed();
+        if saved.len() != state.len() {
+            return Err(format!("{id} saved {} bytes, loaded {}", saved.len(), state.len()).into());
+        }
+        if run > 0 {
+            load.push(loaded);
+            save.push(saved_in);
+        }
+    }
+    Ok(StateTimes {
+        bytes: state.len(),
+        load: Summary::of_durations(&load),
+        save: Summary::of_durations(&save),
+    })
+}
