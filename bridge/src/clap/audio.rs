@@ -18,11 +18,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The host usually answers within microseconds; spinning that long beats
-/// paying a wake-up, and the bound keeps a slow plugin from costing a core.
-const BRIDGE_WAIT: WaitStrategy = WaitStrategy {
-    spin: Duration::from_micros(50),
-};
+/// The calling thread waits for the host's answer anyway: spinning about as
+/// long as the last answers took beats paying a wake-up, and the bounds
+/// keep a slow plugin from costing a core.
+const MIN_SPIN: Duration = Duration::from_micros(50);
+const MAX_SPIN: Duration = Duration::from_micros(400);
 
 pub struct AudioState {
     pub region: Arc<ShmRegion>,
@@ -36,6 +36,9 @@ pub struct AudioState {
     pub missed_blocks: u64,
     /// Blocks handed over, to re-read our scheduling now and then.
     blocks: u64,
+    /// How long to spin for the next answer: twice the last round trip,
+    /// within bounds.
+    spin: Duration,
 }
 
 /// The calling thread's scheduling policy and priority (two syscalls, no
@@ -69,6 +72,7 @@ impl AudioState {
             timeout,
             missed_blocks: 0,
             blocks: 0,
+            spin: MIN_SPIN,
         })
     }
 
@@ -113,13 +117,15 @@ impl AudioState {
             return self.socket_exchange(sync_fd, seq);
         }
         let link = &self.link;
+        let rang = Instant::now();
         doorbell::wait_until(
             &c.response_seq,
             &c.bridge_sleeping,
             |v| v == seq || !link.up.load(Ordering::Relaxed),
-            BRIDGE_WAIT,
-            Instant::now() + self.timeout,
+            WaitStrategy { spin: self.spin },
+            rang + self.timeout,
         );
+        self.spin = (rang.elapsed() * 2).clamp(MIN_SPIN, MAX_SPIN);
         let ok = c.response_seq.load(Ordering::Acquire) == seq;
         if !ok {
             self.in_sync = false;
