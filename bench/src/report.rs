@@ -182,6 +182,45 @@ fn block_table(r: &Results, pacing: Pacing) -> Table {
     }
 }
 
+/// The bridged block split into the legs the region's timestamps show.
+fn legs_table(r: &Results) -> Table {
+    let rows = r
+        .blocks
+        .iter()
+        .filter_map(|b| {
+            let [wake, work, back] = b.legs?;
+            let pacing = match b.pacing {
+                Pacing::BackToBack => "back to back",
+                Pacing::Daw => "paced",
+            };
+            let rest = b.time.p50 - wake - work - back;
+            Some(vec![
+                b.frames.to_string(),
+                pacing.into(),
+                fmt_us(b.time.p50),
+                fmt_us(wake),
+                fmt_us(work),
+                fmt_us(back),
+                fmt_us(rest),
+            ])
+        })
+        .collect();
+    Table {
+        title: "Where a bridged block's time goes, p50 of each leg (µs)".into(),
+        head: vec![
+            "frames",
+            "pacing",
+            "whole call",
+            "ring → host awake",
+            "host: events + plugin process()",
+            "answer → call returns (bridge copy-out, caller)",
+            "rest (caller, bridge copy-in, before ring)",
+        ],
+        left: 2,
+        rows,
+    }
+}
+
 fn instantiation_table(r: &Results) -> Table {
     Table {
         title: "Instantiation: create + activate, gain (ms)".into(),
@@ -302,6 +341,7 @@ fn tables(r: &Results) -> Vec<Table> {
     vec![
         block_table(r, Pacing::BackToBack),
         block_table(r, Pacing::Daw),
+        legs_table(r),
         instantiation_table(r),
         memory_table(r),
         concurrent_table(r),

@@ -6,6 +6,8 @@ use crate::pingpong::PingPong;
 use crate::stats::{
     clock_tick, proc_cpu_ticks, proc_rss_kib, self_cpu, CpuMeter, CpuPerBlock, Summary,
 };
+use bulkhead_common::shm::doorbell::monotonic_ns;
+use bulkhead_common::shm::{AudioLayout, ShmLayout, ShmRegion};
 use bulkhead_tests::{host_processes_of, AudioBuffers, HostConfig, Instance, PluginLibrary};
 use rustix::time::{ClockId, Timespec};
 use std::collections::HashSet;
@@ -122,6 +124,10 @@ pub struct BlockRun {
     /// Blocks that came back silent (the bridge's answer to a missed
     /// deadline) or, for the ping-pong, unanswered in time.
     pub missed: usize,
+    /// Bridged (default policy) only: p50 in µs of the three legs of a
+    /// handoff, from the region's timestamps: ring → host awake, host
+    /// awake → host answered, host answered → call returned.
+    pub legs: Option<[f64; 3]>,
     /// Ping-pong only: the share of rounds (warm-up included) in which the
     /// child had flagged itself as sleeping when rung, so that the ring made
     /// the wake call.
@@ -140,11 +146,6 @@ struct Pacer {
     k: i128,
 }
 
-fn monotonic_ns() -> i128 {
-    let t = rustix::time::clock_gettime(ClockId::Monotonic);
-    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
-}
-
 impl Pacer {
     fn new(frames: u32) -> Self {
         // Wake on the deadline, as a realtime audio thread (which has no
@@ -152,7 +153,7 @@ impl Pacer {
         // SAFETY: a plain prctl on the calling thread, no pointers.
         unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
         Self {
-            start_ns: monotonic_ns(),
+            start_ns: i128::from(monotonic_ns()),
             frames: i128::from(frames),
             k: 0,
         }
@@ -271,6 +272,52 @@ fn my_hosts() -> HashSet<u32> {
 
 /// Like [`started`], for a bridged plugin; also returns the pid of the host
 /// process it spawned.
+/// This process's descriptors of bridge audio regions.
+fn audio_region_fds() -> HashSet<i32> {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.filter_map(|e| {
+                let e = e.ok()?;
+                let link = std::fs::read_link(e.path()).ok()?;
+                link.to_string_lossy()
+                    .contains("bulkhead-audio")
+                    .then(|| e.file_name().to_str()?.parse().ok())
+                    .flatten()
+            })
+            .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A read-only view of the audio region a bridged instance created, to
+/// read the handoff timestamps the bridge and host leave there.
+fn open_new_region(before: &HashSet<i32>) -> Res<ShmRegion> {
+    let new: Vec<i32> = audio_region_fds().difference(before).copied().collect();
+    let [fd] = new[..] else {
+        return Err(format!("expected one new audio region, found {new:?}").into());
+    };
+    // SAFETY: the descriptor is open in this process (the bridge holds it)
+    // for as long as the instance lives; we only duplicate it.
+    let dup = rustix::io::dup(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })?;
+    let layout = ShmLayout::compute(&AudioLayout {
+        inputs: vec![2],
+        outputs: vec![2],
+        max_frames: MAX_FRAMES,
+    })?;
+    Ok(ShmRegion::open(dup, &layout)?)
+}
+
+/// p50 of each handoff leg over the last `n` blocks, in µs.
+fn legs_p50(legs: &[[u64; 3]], n: usize) -> [f64; 3] {
+    let tail = &legs[legs.len().saturating_sub(n)..];
+    let mut out = [0.0; 3];
+    for (i, o) in out.iter_mut().enumerate() {
+        let mut v: Vec<u64> = tail.iter().map(|l| l[i]).collect();
+        *o = Summary::of(&mut v).p50;
+    }
+    out
+}
+
 fn started_bridged(lib: &PluginLibrary, id: &str) -> Res<(Instance, u32)> {
     let before = my_hosts();
     let inst = started(lib, id)?;
@@ -317,7 +364,9 @@ pub fn per_block(
 ) -> Res<Vec<BlockRun>> {
     let mut direct = started(direct_lib, GAIN)?;
     let id = bridged_id(GAIN);
+    let regions_before = audio_region_fds();
     let (mut default, host) = started_bridged(bridged.default, &id)?;
+    let region = open_new_region(&regions_before)?;
     let (mut early, early_host) = started_bridged(bridged.early_wake, &id)?;
     let (mut socket, socket_host) = started_bridged(bridged.socket_sync, &id)?;
     let mut pp = PingPong::spawn()?;
@@ -328,13 +377,30 @@ pub fn per_block(
             progress(&format!("per block: {pacing:?}, {frames} frames"));
             for path in Path::ALL {
                 pp.take_counts();
+                let mut legs: Vec<[u64; 3]> = Vec::new();
                 let (time, cpu, missed) = match path {
                     Path::Direct => {
                         let block = &mut gain_block(&mut direct, frames);
                         measure(frames, pacing, budget, None, block)?
                     }
                     Path::Bridged => {
-                        let block = &mut gain_block(&mut default, frames);
+                        let mut run = gain_block(&mut default, frames);
+                        let c = region.control();
+                        let block = &mut |steady| {
+                            let ok = run(steady)?;
+                            let end = monotonic_ns();
+                            let ld = |w: &std::sync::atomic::AtomicU64| {
+                                w.load(std::sync::atomic::Ordering::Relaxed)
+                            };
+                            let (rung, arrived, answered) =
+                                (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
+                            legs.push([
+                                arrived.saturating_sub(rung),
+                                answered.saturating_sub(arrived),
+                                end.saturating_sub(answered),
+                            ]);
+                            Ok(ok)
+                        };
                         measure(frames, pacing, budget, Some(host), block)?
                     }
                     Path::BridgedEarlyWake => {
@@ -358,6 +424,7 @@ pub fn per_block(
                     time,
                     cpu,
                     missed,
+                    legs: (path == Path::Bridged).then(|| legs_p50(&legs, time.n)),
                     woke: (path == Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
                 });
             }

@@ -111,6 +111,7 @@ impl AudioState {
         c.callbacks.store(0, Ordering::Relaxed);
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
+        c.rung_ns.store(doorbell::monotonic_ns(), Ordering::Relaxed);
         doorbell::ring(&c.request_seq, &c.host_sleeping, seq);
         let sync_fd = self.link.sync_fd.load(Ordering::Relaxed);
         if sync_fd >= 0 {

@@ -86,4 +86,10 @@ pub struct Control {
     pub sched_priority: AtomicI32,
     /// Blocks the bridge gave up waiting for (counted on the bridge side).
     pub missed_blocks: AtomicU64,
+    /// CLOCK_MONOTONIC nanoseconds of the last handoff: when the bridge
+    /// rang, when the host saw it, and when the host answered. For
+    /// benchmarks and diagnostics; nothing depends on them.
+    pub rung_ns: AtomicU64,
+    pub arrived_ns: AtomicU64,
+    pub answered_ns: AtomicU64,
 }

@@ -6,6 +6,14 @@ use rustix::thread::futex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+/// CLOCK_MONOTONIC in nanoseconds (a vDSO call: no syscall, no allocation),
+/// comparable between processes.
+#[inline]
+pub fn monotonic_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
 /// Publishes `value` in `word` and wakes the other side if it sleeps.
 #[inline]
 pub fn ring(word: &AtomicU32, sleeping: &AtomicU32, value: u32) {

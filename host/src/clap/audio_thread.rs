@@ -124,6 +124,8 @@ impl AudioWorker {
             }
             last = seq;
             let arrived = Instant::now();
+            c.arrived_ns
+                .store(doorbell::monotonic_ns(), Ordering::Relaxed);
             hot.arrived(arrived);
             mirror_scheduling(c, &mut scheduling);
             let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {
@@ -152,6 +154,8 @@ impl AudioWorker {
                 self.audio_flags.swap(0, Ordering::Relaxed),
                 Ordering::Relaxed,
             );
+            c.answered_ns
+                .store(doorbell::monotonic_ns(), Ordering::Relaxed);
             doorbell::ring(&c.response_seq, &c.bridge_sleeping, seq);
             hot.answered(Instant::now());
             if let Some(s) = &self.sync {
