@@ -31,6 +31,11 @@ pub struct Link {
     /// number for the audio thread (-1: futex mode).
     sync: Mutex<Option<OwnedFd>>,
     pub sync_fd: AtomicI32,
+    /// Wakes the supervisor when something happened (a host died).
+    nudge: (
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    ),
 }
 
 impl Default for Link {
@@ -47,6 +52,7 @@ impl Default for Link {
             region: Mutex::default(),
             sync: Mutex::default(),
             sync_fd: AtomicI32::new(-1),
+            nudge: crossbeam_channel::bounded(1),
         }
     }
 }
@@ -105,8 +111,14 @@ impl Link {
     /// Stops audio handoffs and wakes an audio thread waiting on a host
     /// that will not answer. Called from the reader thread when the host
     /// dies, and by the supervisor.
+    /// The supervisor's end of the nudges.
+    pub fn nudges(&self) -> crossbeam_channel::Receiver<()> {
+        self.nudge.1.clone()
+    }
+
     pub fn mark_down(&self) {
         self.up.store(false, Ordering::SeqCst);
+        let _ = self.nudge.0.try_send(());
         if let Some(r) = self
             .region
             .lock()

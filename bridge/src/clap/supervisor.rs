@@ -11,7 +11,7 @@ use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::clap::ext::{render, state};
 use bulkhead_common::protocol::clap::plugin::Activate;
 use clap_sys::ext::log::{CLAP_LOG_ERROR, CLAP_LOG_INFO};
-use crossbeam_channel::{RecvTimeoutError, Sender};
+use crossbeam_channel::Sender;
 use std::collections::VecDeque;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
@@ -19,8 +19,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How often the supervisor looks.
-const TICK: Duration = Duration::from_millis(10);
+/// How often the supervisor looks when nothing wakes it (hangs and state
+/// refreshes are found at this pace; deaths wake it at once).
+const TICK: Duration = Duration::from_millis(50);
 
 pub struct Supervisor {
     stop: Sender<()>,
@@ -36,14 +37,16 @@ impl Supervisor {
 
 pub fn start(inner: Arc<Inner>) -> Supervisor {
     let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+    let nudged = inner.link.nudges();
     let thread = std::thread::Builder::new()
         .name("bulkhead-supervisor".into())
         .spawn(move || {
             let mut watch = Watch::default();
             loop {
-                match stopped.recv_timeout(TICK) {
-                    Err(RecvTimeoutError::Timeout) => {}
-                    _ => return,
+                crossbeam_channel::select! {
+                    recv(stopped) -> _ => return,
+                    recv(nudged) -> _ => {}
+                    default(TICK) => {}
                 }
                 watch.tick(&inner);
             }
