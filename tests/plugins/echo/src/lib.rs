@@ -12,13 +12,17 @@ mod state;
 mod sysex;
 
 use clack_extensions::audio_ports::PluginAudioPorts;
+use clack_extensions::log::{HostLog, LogSeverity};
 use clack_extensions::note_ports::PluginNotePorts;
 use clack_extensions::params::{PluginAudioProcessorParams, PluginParams};
 use clack_extensions::state::PluginState;
+use clack_extensions::timer::{HostTimer, PluginTimer, PluginTimerImpl, TimerId};
 use clack_plugin::events::event_types::{MidiSysExEvent, ParamValueEvent};
 use clack_plugin::plugin::features::{AUDIO_EFFECT, NOTE_EFFECT, STEREO};
 use clack_plugin::prelude::*;
 use params::EchoShared;
+use std::cell::Cell;
+use std::ffi::CStr;
 use sysex::SysexArena;
 
 /// Undeclared param id whose value events report the block's `steady_time`.
@@ -37,14 +41,40 @@ bulkhead_sample_support::sample_plugin! {
         shared: EchoShared,
         main_thread: EchoMainThread,
         audio_processor: EchoProcessor,
-        extensions: [PluginAudioPorts, PluginNotePorts, PluginParams, PluginState],
-        new_main_thread: |_host, shared| Ok(EchoMainThread { shared }),
+        extensions: [PluginAudioPorts, PluginNotePorts, PluginParams, PluginState, PluginTimer],
+        new_main_thread: |host, shared| {
+            // A timer shows whether the hosting process runs plugin timers;
+            // its first tick is logged through the host.
+            if let Some(timer) = host.get_extension::<HostTimer>() {
+                let _ = timer.register_timer(&host, 20);
+            }
+            Ok(EchoMainThread {
+                shared,
+                host,
+                ticked: Cell::new(false),
+            })
+        },
     }
 }
 
-/// Main-thread side: parameters, state and port queries.
+/// The message logged on the first timer tick.
+pub const TIMER_MESSAGE: &CStr = c"echo: timer fired";
+
+/// Main-thread side: parameters, state and port queries, and a timer.
 pub struct EchoMainThread<'a> {
     shared: &'a EchoShared,
+    host: HostMainThreadHandle<'a>,
+    ticked: Cell<bool>,
+}
+
+impl PluginTimerImpl for EchoMainThread<'_> {
+    fn on_timer(&self, _timer: TimerId) {
+        if !self.ticked.replace(true) {
+            if let Some(log) = self.host.get_extension::<HostLog>() {
+                log.log(&self.host.shared(), LogSeverity::Info, TIMER_MESSAGE);
+            }
+        }
+    }
 }
 
 /// Audio-thread side.
