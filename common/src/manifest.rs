@@ -62,7 +62,8 @@ pub struct Policy {
     pub main_timeout_ms: u64,
     /// Creation, activation and state transfer.
     pub slow_timeout_ms: u64,
-    /// One audio block; a late block is output as silence.
+    /// One audio block; a late block is output as silence. While the DAW
+    /// renders offline (`clap_plugin_render`), `slow_timeout_ms` applies.
     pub audio_timeout_ms: u64,
     /// A host whose audio thread makes no progress this long is hung.
     pub hang_timeout_ms: u64,
@@ -84,7 +85,7 @@ impl Default for Policy {
             crash_window_ms: 60_000,
             main_timeout_ms: 10_000,
             slow_timeout_ms: 60_000,
-            audio_timeout_ms: 250,
+            audio_timeout_ms: 1_000,
             hang_timeout_ms: 2_000,
             state_refresh_ms: 10_000,
             socket_sync: false,

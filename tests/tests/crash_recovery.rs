@@ -256,3 +256,32 @@ fn crash_loop_stops_restarting_and_keeps_the_state() {
         "the state is never lost"
     );
 }
+
+/// A slow block (300 ms, over the 100 ms audio deadline): silence while the
+/// DAW renders in realtime, but the real output when it renders offline,
+/// where a late block is lost work rather than a dropout.
+#[test]
+fn slow_blocks_are_waited_for_when_rendering_offline() {
+    let _serial = serial();
+    let slow = state(0.5, 7);
+    let mut rig = Rig::new(Policy {
+        hang_timeout_ms: 5_000,
+        ..policy()
+    });
+    rig.inst.load_state(&slow).unwrap();
+    rig.inst.set_render_mode(RenderMode::Offline).unwrap();
+    rig.start();
+    let mut fresh = Rig::direct(&state(0.5, 0));
+    let expected = fresh.block(&[]);
+    assert_eq!(
+        rig.block(&[]),
+        expected,
+        "offline: the slow block is waited for"
+    );
+
+    rig.inst.set_render_mode(RenderMode::Realtime).unwrap();
+    assert!(
+        silent(&rig.block(&[])),
+        "realtime: a block past its deadline is silent"
+    );
+}

@@ -32,7 +32,6 @@ pub struct AudioState {
     seq: u32,
     /// False after a missed deadline, until the host catches up.
     in_sync: bool,
-    timeout: Duration,
     pub missed_blocks: u64,
     /// Blocks handed over, to re-read our scheduling now and then.
     blocks: u64,
@@ -56,11 +55,7 @@ fn current_scheduling() -> (i32, i32) {
 impl AudioState {
     /// # Errors
     /// The kernel refused the memory.
-    pub fn new(
-        layout: ShmLayout,
-        timeout: Duration,
-        link: Arc<Link>,
-    ) -> Result<Self, ProtocolError> {
+    pub fn new(layout: ShmLayout, link: Arc<Link>) -> Result<Self, ProtocolError> {
         let region = Arc::new(ShmRegion::create(&layout)?);
         Ok(Self {
             region,
@@ -69,7 +64,6 @@ impl AudioState {
             out_events: PackedEvents::with_capacity(EVENT_AREA_LEN),
             seq: 0,
             in_sync: true,
-            timeout,
             missed_blocks: 0,
             blocks: 0,
             spin: MIN_SPIN,
@@ -124,7 +118,7 @@ impl AudioState {
             &c.bridge_sleeping,
             |v| v == seq || !link.up.load(Ordering::Relaxed),
             WaitStrategy { spin: self.spin },
-            rang + self.timeout,
+            rang + self.timeout(),
         );
         self.spin = (rang.elapsed() * 2).clamp(MIN_SPIN, MAX_SPIN);
         let ok = c.response_seq.load(Ordering::Acquire) == seq;
@@ -134,6 +128,10 @@ impl AudioState {
             c.missed_blocks.store(self.missed_blocks, Ordering::Relaxed);
         }
         ok
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_millis(self.link.audio_timeout_ms.load(Ordering::Relaxed))
     }
 
     /// The comparison mode: the same handoff, synchronised by a message
@@ -150,7 +148,7 @@ impl AudioState {
                 events: libc::POLLIN,
                 revents: 0,
             };
-            let ms = self.timeout.as_millis().min(i32::MAX as u128) as i32;
+            let ms = self.timeout().as_millis().min(i32::MAX as u128) as i32;
             let mut reply = [0u8; 4];
             // SAFETY: as above; `pfd` and `reply` are locals.
             ok = unsafe {

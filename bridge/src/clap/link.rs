@@ -31,6 +31,11 @@ pub struct Link {
     /// number for the audio thread (-1: futex mode).
     sync: Mutex<Option<OwnedFd>>,
     pub sync_fd: AtomicI32,
+    /// How long an audio block may take before it is output as silence, in
+    /// ms: the policy's `audio_timeout_ms`, or the patient `slow_timeout_ms`
+    /// while the DAW renders offline (a late block there is not an xrun but
+    /// lost work).
+    pub audio_timeout_ms: AtomicU64,
     /// Wakes the supervisor when something happened (a host died).
     nudge: (
         crossbeam_channel::Sender<()>,
@@ -52,6 +57,7 @@ impl Default for Link {
             region: Mutex::default(),
             sync: Mutex::default(),
             sync_fd: AtomicI32::new(-1),
+            audio_timeout_ms: AtomicU64::new(1_000),
             nudge: crossbeam_channel::bounded(1),
         }
     }

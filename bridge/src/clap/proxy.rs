@@ -301,6 +301,16 @@ impl Inner {
         Ok(Some(theirs))
     }
 
+    /// The audio deadline for render `mode` (`None`: realtime).
+    pub fn set_audio_timeout(&self, mode: Option<i32>) {
+        let ms = if mode == Some(clap_sys::ext::render::CLAP_RENDER_OFFLINE) {
+            self.policy.slow_timeout_ms
+        } else {
+            self.policy.audio_timeout_ms
+        };
+        self.link.audio_timeout_ms.store(ms, Ordering::Relaxed);
+    }
+
     pub fn is_active(&self) -> bool {
         Self::lock(&self.active).is_some()
     }
@@ -361,6 +371,7 @@ impl Proxy {
             lifecycle: Mutex::new(()),
         });
         // Set first: the DAW may query our extensions while init runs.
+        inner.set_audio_timeout(None);
         let _ = self.inner.set(Arc::clone(&inner));
         let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
         inner.link.connect(process, created.instance);
@@ -401,11 +412,7 @@ impl Proxy {
             max_frames: max,
         };
         let shm = ShmLayout::compute(&layout)?;
-        let state = AudioState::new(
-            shm,
-            Policy::ms(inner.policy.audio_timeout_ms),
-            Arc::clone(&inner.link),
-        )?;
+        let state = AudioState::new(shm, Arc::clone(&inner.link))?;
         let config = ActiveConfig {
             sample_rate,
             min_frames: min,

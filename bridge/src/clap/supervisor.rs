@@ -108,7 +108,10 @@ impl Watch {
         }
         match self.stuck {
             Some((s, since)) if s == req => {
-                since.elapsed() >= Policy::ms(inner.policy.hang_timeout_ms)
+                // Never before the block's own deadline (long when offline).
+                let block_deadline =
+                    Policy::ms(inner.link.audio_timeout_ms.load(Ordering::Relaxed));
+                since.elapsed() >= Policy::ms(inner.policy.hang_timeout_ms).max(block_deadline)
             }
             _ => {
                 self.stuck = Some((req, Instant::now()));

@@ -17,6 +17,7 @@ unsafe extern "C" fn set(plugin: *const clap_plugin, mode: clap_plugin_render_mo
         if ok {
             // A restarted plugin is put back into the same mode.
             *p.render_mode.lock().unwrap_or_else(|e| e.into_inner()) = Some(mode);
+            p.set_audio_timeout(Some(mode));
         }
         ok
     })

@@ -16,8 +16,12 @@ pub const HANG_IN_PROCESS: u32 = 4;
 pub const HANG_IN_VALUE_TO_TEXT: u32 = 5;
 /// Stack overflow in `process()`.
 pub const STACK_OVERFLOW_IN_PROCESS: u32 = 6;
+/// Every `process()` takes [`SLOW_BLOCK`] (slow, not stuck).
+pub const SLOW_PROCESS: u32 = 7;
 /// The largest fault number.
-pub const MAX: u32 = 6;
+pub const MAX: u32 = 7;
+/// How long a block takes under [`SLOW_PROCESS`].
+pub const SLOW_BLOCK: Duration = Duration::from_millis(300);
 
 /// Display names, indexed by fault number.
 pub const NAMES: [&str; MAX as usize + 1] = [
@@ -28,6 +32,7 @@ pub const NAMES: [&str; MAX as usize + 1] = [
     "Hang in process",
     "Hang in value_to_text",
     "Stack overflow in process",
+    "Slow process",
 ];
 
 /// Commits `fault` if it is one that strikes in `process()`; otherwise returns normally.
@@ -38,6 +43,7 @@ pub fn strike_in_process(fault: u32) {
         STACK_OVERFLOW_IN_PROCESS => {
             std::hint::black_box(overflow_stack(0));
         }
+        SLOW_PROCESS => std::thread::sleep(SLOW_BLOCK),
         _ => {}
     }
 }

@@ -13,6 +13,7 @@ use bulkhead_sample_support::audio::{process_gain, SampleAccurateGain};
 use bulkhead_sample_support::params::Modulated;
 use clack_extensions::audio_ports::PluginAudioPorts;
 use clack_extensions::params::{PluginAudioProcessorParams, PluginParams};
+use clack_extensions::render::{PluginRender, PluginRenderImpl, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_plugin::events::event_types::{ParamModEvent, ParamValueEvent};
 use clack_plugin::plugin::features::{AUDIO_EFFECT, STEREO};
@@ -28,7 +29,7 @@ bulkhead_sample_support::sample_plugin! {
         shared: FaultShared,
         main_thread: FaultMainThread,
         audio_processor: FaultProcessor,
-        extensions: [PluginAudioPorts, PluginParams, PluginState],
+        extensions: [PluginAudioPorts, PluginParams, PluginState, PluginRender],
         new_main_thread: |_host, shared| Ok(FaultMainThread { shared }),
     }
 }
@@ -36,6 +37,17 @@ bulkhead_sample_support::sample_plugin! {
 /// Main-thread side: parameters, state and port queries.
 pub struct FaultMainThread<'a> {
     shared: &'a FaultShared,
+}
+
+/// Accepts either render mode, so hosts can tell it they render offline.
+impl PluginRenderImpl for FaultMainThread<'_> {
+    fn has_hard_realtime_requirement(&self) -> bool {
+        false
+    }
+
+    fn set(&self, _mode: RenderMode) -> Result<(), PluginError> {
+        Ok(())
+    }
 }
 
 /// Audio-thread side.
