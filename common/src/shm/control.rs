@@ -18,8 +18,6 @@ pub enum AudioOp {
     StopProcessing = 3,
     Reset = 4,
     ParamsFlush = 5,
-    /// Leave the audio thread (deactivation).
-    Quit = 6,
 }
 
 impl AudioOp {
@@ -30,7 +28,6 @@ impl AudioOp {
             3 => Self::StopProcessing,
             4 => Self::Reset,
             5 => Self::ParamsFlush,
-            6 => Self::Quit,
             _ => return None,
         })
     }

@@ -146,7 +146,7 @@ impl AudioWorker {
                     1
                 }
                 Some(AudioOp::ParamsFlush) => self.flush(&mut in_events),
-                Some(AudioOp::Quit) | None => 0,
+                None => 0,
             };
             c.status.store(status, Ordering::Relaxed);
             c.tail.store(self.calls.tail(), Ordering::Relaxed);
