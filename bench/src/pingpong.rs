@@ -5,6 +5,9 @@
 //! cost of one cross-process wake-up each way.
 
 use bulkhead_common::shm::control::AudioOp;
+
+/// Tells the ping-pong child to exit (an op the bridge never uses).
+const QUIT: u32 = u32::MAX;
 use bulkhead_common::shm::doorbell::{ring, wait_until, WaitStrategy};
 use bulkhead_common::shm::{AudioLayout, ShmLayout, ShmRegion};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -71,7 +74,7 @@ impl PingPong {
             woke: 0,
         };
         // The first round trip also waits for the child to start.
-        pp.exchange(AudioOp::Process, Duration::from_secs(10))
+        pp.exchange(AudioOp::Process as u32, Duration::from_secs(10))
             .then_some(pp)
             .ok_or_else(|| "the ping-pong child did not answer".to_string())
     }
@@ -91,7 +94,7 @@ impl PingPong {
     /// ping-pong then waits for it to catch up, so the next block is clean).
     /// Fails when the child is gone.
     pub fn round_trip(&mut self) -> Result<bool, String> {
-        if self.exchange(AudioOp::Process, BLOCK_TIMEOUT) {
+        if self.exchange(AudioOp::Process as u32, BLOCK_TIMEOUT) {
             return Ok(true);
         }
         let c = self.region.control();
@@ -111,9 +114,9 @@ impl PingPong {
         }
     }
 
-    fn exchange(&mut self, op: AudioOp, timeout: Duration) -> bool {
+    fn exchange(&mut self, op: u32, timeout: Duration) -> bool {
         let c = self.region.control();
-        c.op.store(op as u32, Ordering::Relaxed);
+        c.op.store(op, Ordering::Relaxed);
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         self.rounds += 1;
@@ -131,7 +134,7 @@ impl PingPong {
 
 impl Drop for PingPong {
     fn drop(&mut self) {
-        if !self.exchange(AudioOp::Quit, Duration::from_secs(1)) {
+        if !self.exchange(QUIT, Duration::from_secs(1)) {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
@@ -172,7 +175,7 @@ pub fn child_main(fd_arg: &str) -> Result<(), String> {
         }
         let seq = c.request_seq.load(Ordering::Acquire);
         last = seq;
-        let quit = c.op.load(Ordering::Relaxed) == AudioOp::Quit as u32;
+        let quit = c.op.load(Ordering::Relaxed) == QUIT;
         ring(&c.response_seq, &c.bridge_sleeping, seq);
         if quit {
             return Ok(());
