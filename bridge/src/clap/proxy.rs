@@ -375,7 +375,8 @@ impl Proxy {
         let _ = self.inner.set(Arc::clone(&inner));
         let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
         inner.link.connect(process, created.instance);
-        *Inner::lock(&self.supervisor) = Some(supervisor::start(inner));
+        let watcher = supervisor::start(inner).map_err(bulkhead_common::ProtocolError::Io)?;
+        *Inner::lock(&self.supervisor) = Some(watcher);
         Ok(())
     }
 

@@ -35,7 +35,9 @@ impl Supervisor {
     }
 }
 
-pub fn start(inner: Arc<Inner>) -> Supervisor {
+/// # Errors
+/// The thread could not be started.
+pub fn start(inner: Arc<Inner>) -> std::io::Result<Supervisor> {
     let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
     let nudged = inner.link.nudges();
     let thread = std::thread::Builder::new()
@@ -50,9 +52,8 @@ pub fn start(inner: Arc<Inner>) -> Supervisor {
                 }
                 watch.tick(&inner);
             }
-        })
-        .expect("cannot start the supervisor thread");
-    Supervisor { stop, thread }
+        })?;
+    Ok(Supervisor { stop, thread })
 }
 
 #[derive(Default)]
