@@ -23,6 +23,8 @@ pub struct Link {
     /// The host broke the protocol (a message it had no business sending):
     /// the supervisor ends it as if it had crashed.
     pub broken: AtomicBool,
+    /// The plugin called `state.mark_dirty` since the last saved state.
+    pub state_dirty: AtomicBool,
     /// Too many crashes: the plugin stays silent.
     pub failed: AtomicBool,
     /// The active audio region, so a dying host's waiter can be woken.
@@ -53,6 +55,7 @@ impl Default for Link {
             needs_start: AtomicBool::default(),
             hung: AtomicBool::default(),
             broken: AtomicBool::default(),
+            state_dirty: AtomicBool::default(),
             failed: AtomicBool::default(),
             region: Mutex::default(),
             sync: Mutex::default(),

@@ -244,6 +244,9 @@ impl Inner {
                 MainCallback::LatencyChanged => caches.latency = None,
                 MainCallback::TailChanged => caches.tail = None,
                 MainCallback::VoiceInfoChanged => caches.voice_info = None,
+                MainCallback::StateMarkDirty => {
+                    self.link.state_dirty.store(true, Ordering::Release)
+                }
                 _ => {}
             }
         }

@@ -19,6 +19,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// The soonest a state the plugin marked dirty is saved again.
+const DIRTY_DEBOUNCE: Duration = Duration::from_secs(2);
 /// How often the supervisor looks when nothing wakes it (hangs and state
 /// refreshes are found at this pace; deaths wake it at once).
 const TICK: Duration = Duration::from_millis(50);
@@ -188,10 +190,16 @@ impl Watch {
         }
         let now = Instant::now();
         let last = *self.last_refresh.get_or_insert(now);
-        if now.duration_since(last) < Policy::ms(every) {
+        let since = now.duration_since(last);
+        // A plugin that said its state changed is saved sooner, but not
+        // more often than DIRTY_DEBOUNCE (plugins may say so on every edit).
+        let dirty = inner.link.state_dirty.load(Ordering::Acquire);
+        let due = Policy::ms(every);
+        if since < due && !(dirty && since >= DIRTY_DEBOUNCE.min(due)) {
             return;
         }
         self.last_refresh = Some(now);
+        inner.link.state_dirty.store(false, Ordering::Release);
         let generation = inner.state_generation.load(Ordering::Acquire);
         let saved = inner.call_with(state::Save, &[], inner.timeout_slow(), &mut |cb| {
             inner.defer_callback(cb)
