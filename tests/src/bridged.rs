@@ -2,25 +2,17 @@
 //! process holds (host processes, descriptors, mappings) to find leaks.
 
 use crate::error::{Result, TestHostError};
-use crate::paths::{plugin_search_dirs, sample_plugin_path};
+use crate::paths::{find_built, sample_plugin_path};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A built workspace artifact (`libbulkhead_bridge.so`, `bulkhead-host`, …)
 /// from the same target directory as the sample plugins.
 pub fn built_artifact(file: &str) -> Result<PathBuf> {
-    let searched: Vec<PathBuf> = plugin_search_dirs()
-        .into_iter()
-        .map(|d| d.join(file))
-        .collect();
-    searched
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| TestHostError::SamplePluginMissing {
-            name: file.to_owned(),
-            searched,
-        })
+    find_built(file).map_err(|searched| TestHostError::SamplePluginMissing {
+        name: file.to_owned(),
+        searched,
+    })
 }
 
 /// A fresh directory for one test's files.

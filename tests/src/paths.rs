@@ -70,22 +70,28 @@ pub fn plugin_search_dirs() -> Vec<PathBuf> {
     unique
 }
 
-/// Path of the built sample plugin `name` (e.g. `"gain"` for package `bulkhead-sample-gain`).
-///
-/// Does not build anything: returns [`TestHostError::SamplePluginMissing`] (listing the paths
-/// tried) when the library has not been built.
-pub fn sample_plugin_path(name: &str) -> Result<PathBuf> {
-    let file = sample_plugin_file_name(name);
+/// The first build directory holding `file`, or every path tried.
+pub(crate) fn find_built(file: &str) -> std::result::Result<PathBuf, Vec<PathBuf>> {
     let searched: Vec<PathBuf> = plugin_search_dirs()
         .into_iter()
-        .map(|d| d.join(&file))
+        .map(|d| d.join(file))
         .collect();
     searched
         .iter()
         .find(|p| p.is_file())
         .cloned()
-        .ok_or_else(|| TestHostError::SamplePluginMissing {
+        .ok_or(searched)
+}
+
+/// Path of the built sample plugin `name` (e.g. `"gain"` for package `bulkhead-sample-gain`).
+///
+/// Does not build anything: returns [`TestHostError::SamplePluginMissing`] (listing the paths
+/// tried) when the library has not been built.
+pub fn sample_plugin_path(name: &str) -> Result<PathBuf> {
+    find_built(&sample_plugin_file_name(name)).map_err(|searched| {
+        TestHostError::SamplePluginMissing {
             name: name.to_owned(),
             searched,
-        })
+        }
+    })
 }

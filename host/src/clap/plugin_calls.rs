@@ -50,6 +50,27 @@ fn c_text(chars: &[c_char]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Port info structs: plain C data, valid all-zero (an out-parameter's
+/// starting value).
+trait PortInfo {
+    fn zeroed() -> Self;
+}
+
+impl PortInfo for clap_audio_port_info {
+    fn zeroed() -> Self {
+        // SAFETY: a C struct of integers, a char array and a pointer; all
+        // zero is a valid value.
+        unsafe { std::mem::zeroed() }
+    }
+}
+
+impl PortInfo for clap_note_port_info {
+    fn zeroed() -> Self {
+        // SAFETY: a C struct of integers and a char array; all zero is valid.
+        unsafe { std::mem::zeroed() }
+    }
+}
+
 impl PluginCalls {
     /// Queries every extension the bridge carries.
     ///
@@ -100,37 +121,25 @@ impl PluginCalls {
         let (Some(count), Some(get)) = (ext.count, ext.get) else {
             return Default::default();
         };
-        let list = |is_input: bool| {
-            // SAFETY: main-thread call on a live plugin.
-            let n = unsafe { count(self.plugin, is_input) };
-            (0..n)
-                .filter_map(|i| {
-                    // SAFETY: a zeroed info is a valid out-parameter.
-                    let mut info: clap_audio_port_info = unsafe { std::mem::zeroed() };
-                    // SAFETY: main-thread call; `info` is writable.
-                    if !unsafe { get(self.plugin, i, is_input, &mut info) } {
-                        return None;
-                    }
-                    let port_type = (!info.port_type.is_null()).then(|| {
-                        // SAFETY: the plugin returned a C string for the type.
-                        unsafe { CStr::from_ptr(info.port_type) }
-                            .to_string_lossy()
-                            .into_owned()
-                    });
-                    Some(audio_ports::AudioPortInfo {
-                        id: info.id,
-                        name: c_text(&info.name),
-                        flags: info.flags,
-                        channel_count: info.channel_count,
-                        port_type,
-                        in_place_pair: info.in_place_pair,
-                    })
-                })
-                .collect()
+        let convert = |info: &clap_audio_port_info| {
+            let port_type = (!info.port_type.is_null()).then(|| {
+                // SAFETY: the plugin returned a C string for the type.
+                unsafe { CStr::from_ptr(info.port_type) }
+                    .to_string_lossy()
+                    .into_owned()
+            });
+            audio_ports::AudioPortInfo {
+                id: info.id,
+                name: c_text(&info.name),
+                flags: info.flags,
+                channel_count: info.channel_count,
+                port_type,
+                in_place_pair: info.in_place_pair,
+            }
         };
         audio_ports::AudioPorts {
-            inputs: list(true),
-            outputs: list(false),
+            inputs: self.ports(count, get, true, convert),
+            outputs: self.ports(count, get, false, convert),
         }
     }
 
@@ -142,30 +151,35 @@ impl PluginCalls {
         let (Some(count), Some(get)) = (ext.count, ext.get) else {
             return Default::default();
         };
-        let list = |is_input: bool| {
-            // SAFETY: main-thread call on a live plugin.
-            let n = unsafe { count(self.plugin, is_input) };
-            (0..n)
-                .filter_map(|i| {
-                    // SAFETY: a zeroed info is a valid out-parameter.
-                    let mut info: clap_note_port_info = unsafe { std::mem::zeroed() };
-                    // SAFETY: main-thread call; `info` is writable.
-                    if !unsafe { get(self.plugin, i, is_input, &mut info) } {
-                        return None;
-                    }
-                    Some(note_ports::NotePortInfo {
-                        id: info.id,
-                        supported_dialects: info.supported_dialects,
-                        preferred_dialect: info.preferred_dialect,
-                        name: c_text(&info.name),
-                    })
-                })
-                .collect()
+        let convert = |info: &clap_note_port_info| note_ports::NotePortInfo {
+            id: info.id,
+            supported_dialects: info.supported_dialects,
+            preferred_dialect: info.preferred_dialect,
+            name: c_text(&info.name),
         };
         note_ports::NotePorts {
-            inputs: list(true),
-            outputs: list(false),
+            inputs: self.ports(count, get, true, convert),
+            outputs: self.ports(count, get, false, convert),
         }
+    }
+
+    /// Every port of one direction through an extension's `count`/`get`.
+    fn ports<I: PortInfo, T>(
+        &self,
+        count: unsafe extern "C" fn(*const clap_plugin, bool) -> u32,
+        get: unsafe extern "C" fn(*const clap_plugin, u32, bool, *mut I) -> bool,
+        is_input: bool,
+        convert: impl Fn(&I) -> T,
+    ) -> Vec<T> {
+        // SAFETY: main-thread call on a live plugin.
+        let n = unsafe { count(self.plugin, is_input) };
+        (0..n)
+            .filter_map(|i| {
+                let mut info = I::zeroed();
+                // SAFETY: main-thread call; `info` is writable.
+                unsafe { get(self.plugin, i, is_input, &mut info) }.then(|| convert(&info))
+            })
+            .collect()
     }
 
     pub fn param_infos(&self) -> Vec<params::ParamInfo> {
