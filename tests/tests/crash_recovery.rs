@@ -285,3 +285,38 @@ fn slow_blocks_are_waited_for_when_rendering_offline() {
         "realtime: a block past its deadline is silent"
     );
 }
+
+/// Edits the DAW never saved survive a crash once the bridge has saved the
+/// state in the background: the plugin comes back with them.
+#[test]
+fn background_state_saves_bound_what_a_crash_loses() {
+    let _serial = serial();
+    const SAVES: u32 = 2;
+    let mut rig = Rig::new(Policy {
+        state_refresh_ms: 200,
+        ..policy()
+    });
+    rig.inst.load_state(&state(0.5, 0)).unwrap();
+    rig.start();
+    // An edit the DAW never saves: the gain is now 1.5.
+    rig.block(&[Event::param_value(0, 1.5)]);
+    let saves_before = rig.inst.param_value(SAVES).unwrap();
+    let start = std::time::Instant::now();
+    while rig.inst.param_value(SAVES).unwrap() <= saves_before {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no background save happened"
+        );
+        rig.block(&[]);
+    }
+    let hosts = host_processes_of(std::process::id());
+    // SAFETY: kill(2) on our own child process; no memory involved.
+    unsafe { libc::kill(hosts[0] as libc::pid_t, libc::SIGKILL) };
+    let (back, _) = until_restored(&mut rig, Duration::from_secs(10));
+    let mut fresh = Rig::direct(&state(1.5, 0));
+    assert_eq!(
+        back,
+        fresh.block(&[]),
+        "restored with the edit the background save kept"
+    );
+}

@@ -16,6 +16,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const GAIN_ID: ClapId = ClapId::new(0);
 /// The fault selector parameter.
 pub const FAULT_ID: ClapId = ClapId::new(1);
+/// Read-only: how many times the state was saved (lets tests see a host's
+/// background state saves happen).
+pub const SAVES_ID: ClapId = ClapId::new(2);
 
 /// The gain parameter's description (also its valid range in states).
 pub const GAIN: ParamSpec<'static> = ParamSpec {
@@ -36,10 +39,20 @@ const FAULT: ParamSpec<'static> = ParamSpec {
     default: faults::NONE as f64,
 };
 
+const SAVES: ParamSpec<'static> = ParamSpec {
+    id: SAVES_ID,
+    name: b"State saves",
+    flags: ParamInfoFlags::IS_READONLY.union(ParamInfoFlags::IS_STEPPED),
+    min: 0.0,
+    max: u32::MAX as f64,
+    default: 0.0,
+};
+
 /// Parameter values, shared by the main thread and the audio processor.
 pub struct FaultShared {
     pub gain: FloatParam,
     fault: AtomicU32,
+    pub saves: AtomicU32,
 }
 
 impl Default for FaultShared {
@@ -47,6 +60,7 @@ impl Default for FaultShared {
         Self {
             gain: FloatParam::new(GAIN),
             fault: AtomicU32::new(faults::NONE),
+            saves: AtomicU32::new(0),
         }
     }
 }
@@ -85,13 +99,14 @@ impl FaultShared {
 
 impl PluginMainThreadParams for FaultMainThread<'_> {
     fn count(&self) -> u32 {
-        2
+        3
     }
 
     fn get_info(&self, param_index: u32, info: &mut ParamInfoWriter) {
         match param_index {
             0 => GAIN.write_info(info),
             1 => FAULT.write_info(info),
+            2 => SAVES.write_info(info),
             _ => {}
         }
     }
@@ -100,6 +115,7 @@ impl PluginMainThreadParams for FaultMainThread<'_> {
         match param_id {
             GAIN_ID => Some(self.shared.gain.get()),
             FAULT_ID => Some(f64::from(self.shared.fault())),
+            SAVES_ID => Some(f64::from(self.shared.saves.load(Ordering::Relaxed))),
             _ => None,
         }
     }
@@ -117,6 +133,7 @@ impl PluginMainThreadParams for FaultMainThread<'_> {
                 }
                 params::write_value(writer, value, 4)
             }
+            SAVES_ID => params::write_value(writer, value, 0),
             FAULT_ID => {
                 let name = (value.is_finite() && value >= 0.0)
                     .then(|| faults::NAMES.get(value.round() as usize))

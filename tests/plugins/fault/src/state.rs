@@ -19,6 +19,9 @@ impl PluginStateImpl for FaultMainThread<'_> {
         let mut body = [0; 12];
         body[..8].copy_from_slice(&self.shared.gain.get().to_le_bytes());
         body[8..].copy_from_slice(&self.shared.fault().to_le_bytes());
+        self.shared
+            .saves
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         state::save(output, MAGIC, &body)
     }
 
