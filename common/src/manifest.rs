@@ -42,7 +42,9 @@ pub struct Manifest {
     pub plugin: PathBuf,
     #[serde(default)]
     pub host: Option<PathBuf>,
-    #[serde(default)]
+    /// Written back only when set, so that a manifest the bridge rewrote
+    /// (to cache descriptors) keeps following the defaults.
+    #[serde(default, skip_serializing_if = "Policy::is_default")]
     pub policy: Policy,
     #[serde(default)]
     pub cache: Option<DescriptorCache>,
@@ -95,6 +97,10 @@ impl Default for Policy {
 }
 
 impl Policy {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
     pub fn ms(v: u64) -> std::time::Duration {
         std::time::Duration::from_millis(v)
     }
