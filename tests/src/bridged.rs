@@ -15,11 +15,34 @@ pub fn built_artifact(file: &str) -> Result<PathBuf> {
     })
 }
 
+/// Scratch directories are named `bulkhead-test-<pid>-…`.
+const SCRATCH_PREFIX: &str = "bulkhead-test-";
+
+/// Removes scratch directories of test processes that are gone (each holds
+/// copies of the bridge library, so they add up over many runs).
+fn remove_stale_scratch() {
+    let Ok(dir) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(SCRATCH_PREFIX)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A fresh directory for one test's files.
 pub fn scratch_dir(label: &str) -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
+    static CLEAN: std::sync::Once = std::sync::Once::new();
+    CLEAN.call_once(remove_stale_scratch);
     let dir = std::env::temp_dir().join(format!(
-        "bulkhead-test-{}-{label}-{}",
+        "{SCRATCH_PREFIX}{}-{label}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
