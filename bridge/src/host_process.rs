@@ -92,7 +92,6 @@ fn spawn_from_spawner_thread(cmd: Command) -> std::io::Result<Child> {
 }
 
 pub struct HostProcess {
-    pid: u32,
     child: Mutex<Option<Child>>,
     stream: UnixStream,
     scratch: Mutex<Vec<u8>>,
@@ -259,7 +258,6 @@ impl HostProcess {
             .map_err(ProtocolError::Io)?;
         tracing::debug!(pid, plugin = %plugin.display(), "host process started");
         Ok(Self {
-            pid,
             child: Mutex::new(this_child),
             stream: ours,
             scratch: Mutex::new(Vec::with_capacity(64 * 1024)),
@@ -291,10 +289,6 @@ impl HostProcess {
         }
         stream.set_read_timeout(None).map_err(ProtocolError::Io)?;
         Ok(())
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.pid
     }
 
     pub fn is_alive(&self) -> bool {

@@ -32,7 +32,6 @@ pub struct AudioState {
     seq: u32,
     /// False after a missed deadline, until the host catches up.
     in_sync: bool,
-    pub missed_blocks: u64,
     /// Blocks handed over, to re-read our scheduling now and then.
     blocks: u64,
     /// How long to spin for the next answer: twice the last round trip,
@@ -64,7 +63,6 @@ impl AudioState {
             out_events: PackedEvents::with_capacity(EVENT_AREA_LEN),
             seq: 0,
             in_sync: true,
-            missed_blocks: 0,
             blocks: 0,
             spin: MIN_SPIN,
         })
@@ -96,7 +94,7 @@ impl AudioState {
         let c = self.region.control();
         if !self.in_sync {
             if c.response_seq.load(Ordering::Acquire) != self.seq {
-                self.missed_blocks += 1;
+                self.missed();
                 return false;
             }
             self.in_sync = true;
@@ -124,10 +122,18 @@ impl AudioState {
         let ok = c.response_seq.load(Ordering::Acquire) == seq;
         if !ok {
             self.in_sync = false;
-            self.missed_blocks += 1;
-            c.missed_blocks.store(self.missed_blocks, Ordering::Relaxed);
+            self.missed();
         }
         ok
+    }
+
+    /// Counts a block the host did not answer in time (kept in the region,
+    /// where diagnostics can read it).
+    fn missed(&self) {
+        self.region
+            .control()
+            .missed_blocks
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn timeout(&self) -> Duration {
@@ -158,7 +164,7 @@ impl AudioState {
         }
         if !ok {
             self.in_sync = false;
-            self.missed_blocks += 1;
+            self.missed();
         }
         ok
     }
