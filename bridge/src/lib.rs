@@ -9,3 +9,9 @@ pub mod guard;
 pub mod host_process;
 
 pub use error::BridgeError;
+
+/// Counts allocations on the DAW's audio thread inside the bridge, so tests
+/// can prove there are none (see `bulkhead_common::alloc_audit`).
+#[global_allocator]
+static ALLOCATOR: bulkhead_common::alloc_audit::AuditedAllocator =
+    bulkhead_common::alloc_audit::AuditedAllocator;

@@ -2,6 +2,7 @@
 //! framing, the handshake, the shared-memory audio block, bridged-copy
 //! manifests and logging setup.
 
+pub mod alloc_audit;
 pub mod codec;
 pub mod error;
 pub mod framing;

@@ -18,6 +18,12 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Counts allocations on the audio thread, so tests can prove there are
+/// none (see `bulkhead_common::alloc_audit`).
+#[global_allocator]
+static ALLOCATOR: bulkhead_common::alloc_audit::AuditedAllocator =
+    bulkhead_common::alloc_audit::AuditedAllocator;
+
 struct Args {
     socket_fd: i32,
     plugin: PathBuf,

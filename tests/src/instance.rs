@@ -10,6 +10,7 @@ use crate::events::{raw_input_events, raw_output_events, Event, OutputEventList,
 use crate::host::{HostAudio, HostConfig, HostInner, HostMain, HostRecord, HostShared, TestHost};
 use crate::library::PluginLibrary;
 use crate::streams::{InputStreamCtx, OutputStreamCtx};
+use bulkhead_common::alloc_audit::{AudioAuditCounts, AudioAuditExt, EXT_AUDIO_AUDIT};
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::note_ports::{NotePortInfoBuffer, PluginNotePorts};
@@ -354,6 +355,19 @@ impl Instance {
             return false;
         };
         self.raw_extension::<u8>(&id).is_some()
+    }
+
+    /// The bridge's audit of allocations on the audio path
+    /// (`bulkhead.audio-audit/1`): `None` when the plugin is not a bulkhead
+    /// proxy or, for the host's counts, not active.
+    pub fn audio_audit(&self) -> Option<AudioAuditCounts> {
+        let get = self.raw_extension::<AudioAuditExt>(EXT_AUDIO_AUDIT)?.get?;
+        let mut counts = AudioAuditCounts::default();
+        let plugin = std::ptr::from_ref(self.instance.raw_instance());
+        // SAFETY: a live proxy instance and a local out-struct; the
+        // extension may be called from any thread.
+        let active = unsafe { get(plugin.cast(), &mut counts) };
+        active.then_some(counts)
     }
 
     fn raw_extension<T>(&self, id: &CStr) -> Option<&T> {

@@ -60,6 +60,8 @@ pub use render::{
     render, render_instance, InputSignal, Precision, RenderOutput, RenderSpec, TransportSpec,
 };
 
+/// What the bridge's audio-path allocation audit reports.
+pub use bulkhead_common::alloc_audit::AudioAuditCounts;
 /// Raw CLAP definitions, for tests that need constants such as `CLAP_EVENT_*`.
 pub use bulkhead_common::manifest::Policy;
 /// Log severity of [`LogMessage`] (re-exported from clack-extensions).

@@ -12,6 +12,7 @@ use super::supervisor::{self, Supervisor};
 use crate::guard::ffi_guard;
 use crate::host_process::{Hooks, HostProcess};
 use crate::BridgeError;
+use bulkhead_common::alloc_audit::AudioSection;
 use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::clap::ext::*;
 use bulkhead_common::protocol::clap::plugin::*;
@@ -528,6 +529,15 @@ fn both<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy, &Inner
     }
 }
 
+/// [`both`] for the calls CLAP makes on the audio thread: they run inside
+/// an audit section, so a test can prove they never allocate.
+fn on_audio<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy, &Inner) -> T) -> T {
+    both(plugin, failure, |p, inner| {
+        let _audio = AudioSection::enter();
+        f(p, inner)
+    })
+}
+
 unsafe extern "C" fn activate(
     plugin: *const clap_plugin,
     sample_rate: f64,
@@ -552,7 +562,7 @@ unsafe extern "C" fn deactivate(plugin: *const clap_plugin) {
 }
 
 unsafe extern "C" fn start_processing(plugin: *const clap_plugin) -> bool {
-    both(plugin, false, |p, inner| {
+    on_audio(plugin, false, |p, inner| {
         let ok = if inner.link.up.load(Ordering::SeqCst) {
             p.audio_op(inner, AudioOp::StartProcessing) == Some(1)
         } else {
@@ -566,7 +576,7 @@ unsafe extern "C" fn start_processing(plugin: *const clap_plugin) -> bool {
 }
 
 unsafe extern "C" fn stop_processing(plugin: *const clap_plugin) {
-    both(plugin, (), |p, inner| {
+    on_audio(plugin, (), |p, inner| {
         inner.link.needs_start.store(false, Ordering::Release);
         p.audio_op(inner, AudioOp::StopProcessing);
         inner.processing.store(false, Ordering::Release);
@@ -574,7 +584,7 @@ unsafe extern "C" fn stop_processing(plugin: *const clap_plugin) {
 }
 
 unsafe extern "C" fn reset(plugin: *const clap_plugin) {
-    both(plugin, (), |p, inner| {
+    on_audio(plugin, (), |p, inner| {
         p.audio_op(inner, AudioOp::Reset);
     })
 }
@@ -583,7 +593,7 @@ unsafe extern "C" fn process(
     plugin: *const clap_plugin,
     process: *const clap_process,
 ) -> clap_process_status {
-    both(plugin, CLAP_PROCESS_ERROR, |p, inner| {
+    on_audio(plugin, CLAP_PROCESS_ERROR, |p, inner| {
         // SAFETY: the DAW's process struct is valid for the call.
         let (Some(a), Some(proc_)) = (p.audio().as_mut(), unsafe { process.as_ref() }) else {
             return CLAP_PROCESS_ERROR;
@@ -609,7 +619,7 @@ pub fn flush_active(
     input: *const clap_sys::events::clap_input_events,
     output: *const clap_sys::events::clap_output_events,
 ) {
-    both(plugin, (), |p, inner| {
+    on_audio(plugin, (), |p, inner| {
         if let Some(a) = p.audio().as_mut() {
             a.flush(input, output, &inner.daw);
         }

@@ -89,4 +89,8 @@ pub struct Control {
     pub rung_ns: AtomicU64,
     pub arrived_ns: AtomicU64,
     pub answered_ns: AtomicU64,
+    /// The host binary's audio-section counts
+    /// ([`crate::alloc_audit`]), refreshed after every operation.
+    pub host_sections: AtomicU64,
+    pub host_allocations: AtomicU64,
 }

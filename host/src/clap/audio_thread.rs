@@ -5,6 +5,7 @@
 use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
 use super::plugin_calls::PluginCalls;
 use super::waiting::{EarlyWake, HotWhileBusy};
+use bulkhead_common::alloc_audit::{self, AudioSection};
 use bulkhead_common::shm::control::{port_flags, AudioOp};
 use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
@@ -95,6 +96,7 @@ impl AudioWorker {
         }
         let mut early = self.early_wake.map(EarlyWake::new);
         let mut hot = HotWhileBusy::default();
+        let _audio = AudioSection::enter();
         loop {
             let quit = &self.quit;
             match &self.sync {
@@ -123,6 +125,7 @@ impl AudioWorker {
                 continue;
             }
             last = seq;
+            let served = AudioSection::enter();
             let arrived = Instant::now();
             c.arrived_ns
                 .store(doorbell::monotonic_ns(), Ordering::Relaxed);
@@ -154,6 +157,11 @@ impl AudioWorker {
                 self.audio_flags.swap(0, Ordering::Relaxed),
                 Ordering::Relaxed,
             );
+            drop(served);
+            c.host_sections
+                .store(alloc_audit::sections(), Ordering::Relaxed);
+            c.host_allocations
+                .store(alloc_audit::allocations(), Ordering::Relaxed);
             c.answered_ns
                 .store(doorbell::monotonic_ns(), Ordering::Relaxed);
             doorbell::ring(&c.response_seq, &c.bridge_sleeping, seq);

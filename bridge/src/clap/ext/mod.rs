@@ -1,6 +1,7 @@
 //! The plugin extensions the proxy offers: exactly those the real plugin
 //! offered, decided per instance at run time.
 
+mod audio_audit;
 mod audio_ports;
 mod latency;
 mod note_ports;
@@ -24,8 +25,12 @@ fn fill_text(text: &str, out: &mut [c_char]) {
     out[n] = 0;
 }
 
-/// The vtable for extension `id`, if the real plugin has it.
+/// The vtable for extension `id`, if the real plugin has it (or it is the
+/// bridge's own audit extension).
 pub fn lookup(exts: &PluginExtensions, id: &CStr) -> *const c_void {
+    if id == bulkhead_common::alloc_audit::EXT_AUDIO_AUDIT {
+        return (&raw const audio_audit::VTABLE).cast();
+    }
     use clap_sys::ext::{
         audio_ports::CLAP_EXT_AUDIO_PORTS, latency::CLAP_EXT_LATENCY,
         note_ports::CLAP_EXT_NOTE_PORTS, params::CLAP_EXT_PARAMS, render::CLAP_EXT_RENDER,
