@@ -17,9 +17,12 @@ use scenarios::{bridged_id, progress, Budget, Res, BIGSTATE, GAIN};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: bulkhead-bench [--quick] [--markdown]
-  --quick     a short smoke run (about 20 s) instead of the full one (about 2 min)
-  --markdown  also print the results as markdown (for BENCHMARKS.md)";
+const USAGE: &str = "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block]
+  --quick        a short smoke run (about 30 s) instead of the full one (about 5 min)
+  --markdown     also print the results as markdown (for BENCHMARKS.md)
+  --frames LIST  per-block rows only for these block sizes (default 32,64,128,512,4096)
+  --paced        per-block rows only paced like an audio callback (not back to back)
+  --per-block    only the per-block tables, none of the other scenarios";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,10 +37,26 @@ fn main() -> ExitCode {
         };
     }
     let (mut quick, mut markdown) = (false, false);
-    for a in &args {
+    let mut only = scenarios::Only::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
             "--markdown" => markdown = true,
+            "--paced" => only.paced = true,
+            "--per-block" => only.per_block = true,
+            "--frames" => {
+                let list = it.next().map_or("", String::as_str);
+                match list.split(',').map(str::parse).collect::<Result<Vec<u32>, _>>() {
+                    Ok(f) if !f.is_empty() && f.iter().all(|n| (1..=4096).contains(n)) => {
+                        only.frames = Some(f)
+                    }
+                    _ => {
+                        eprintln!("bulkhead-bench: --frames needs sizes 1..4096, like 64,512\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -48,7 +67,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    match run(quick, markdown) {
+    match run(quick, markdown, &only) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bulkhead-bench: {e}");
@@ -116,7 +135,7 @@ fn loadavg() -> String {
     s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
-fn run(quick: bool, markdown: bool) -> Res<()> {
+fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
     let budget = if quick {
         Budget::quick()
     } else {
@@ -127,7 +146,7 @@ fn run(quick: bool, markdown: bool) -> Res<()> {
         .collect::<Vec<_>>()
         .join(" ");
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mut context = vec![
+    let context = vec![
         format!("command: {command}"),
         format!(
             "machine: {} ({cores} cores), Linux {}",
@@ -146,7 +165,6 @@ fn run(quick: bool, markdown: bool) -> Res<()> {
     let big = direct("bigstate")?;
     let (big_bridged, big_dir) = bridged("bigstate")?;
     scratch.0.push(big_dir);
-    let (gain_b, big_b) = (bridged_id(GAIN), bridged_id(BIGSTATE));
 
     let (early, early_dir) = bridged_with(
         "gain",
@@ -169,17 +187,53 @@ fn run(quick: bool, markdown: bool) -> Res<()> {
         early_wake: &early,
         socket_sync: &socket,
     };
-    let blocks = scenarios::per_block(&gain, &libs, &budget)?;
+    let (blocks, audits) = scenarios::per_block(&gain, &libs, &budget, only)?;
+    let mut results = report::Results {
+        context,
+        blocks,
+        audits,
+        instantiation: Vec::new(),
+        host_memory: None,
+        concurrent: Vec::new(),
+        params: Vec::new(),
+        state: Vec::new(),
+    };
+    if !only.per_block {
+        others(&mut results, &budget, &gain, &gain_bridged, &big, &big_bridged)?;
+    }
+    results.context.push(format!(
+        "run took {:.0} s; load average at end (includes this run): {}",
+        wall_start.elapsed().as_secs_f64(),
+        loadavg()
+    ));
+    print!("{}", report::text(&results));
+    if markdown {
+        println!("\n---- markdown ----\n");
+        print!("{}", report::markdown(&results));
+    }
+    Ok(())
+}
+
+/// Everything but the per-block tables.
+fn others(
+    results: &mut report::Results,
+    budget: &Budget,
+    gain: &PluginLibrary,
+    gain_bridged: &PluginLibrary,
+    big: &PluginLibrary,
+    big_bridged: &PluginLibrary,
+) -> Res<()> {
+    let (gain_b, big_b) = (bridged_id(GAIN), bridged_id(BIGSTATE));
 
     progress("instantiation");
     let instantiation = vec![
         (
             "direct",
-            scenarios::instantiation(&gain, GAIN, budget.instantiations)?,
+            scenarios::instantiation(gain, GAIN, budget.instantiations)?,
         ),
         (
             "bridged",
-            scenarios::instantiation(&gain_bridged, &gain_b, budget.instantiations)?,
+            scenarios::instantiation(gain_bridged, &gain_b, budget.instantiations)?,
         ),
     ];
 
@@ -203,11 +257,11 @@ fn run(quick: bool, markdown: bool) -> Res<()> {
     let params = vec![
         (
             "direct",
-            scenarios::params(&big, BIGSTATE, budget.param_runs)?,
+            scenarios::params(big, BIGSTATE, budget.param_runs)?,
         ),
         (
             "bridged",
-            scenarios::params(&big_bridged, &big_b, budget.param_runs)?,
+            scenarios::params(big_bridged, &big_b, budget.param_runs)?,
         ),
     ];
 
@@ -216,33 +270,18 @@ fn run(quick: bool, markdown: bool) -> Res<()> {
     let state = vec![
         (
             "direct",
-            scenarios::state(&big, BIGSTATE, budget.state_runs, &state_bytes)?,
+            scenarios::state(big, BIGSTATE, budget.state_runs, &state_bytes)?,
         ),
         (
             "bridged",
-            scenarios::state(&big_bridged, &big_b, budget.state_runs, &state_bytes)?,
+            scenarios::state(big_bridged, &big_b, budget.state_runs, &state_bytes)?,
         ),
     ];
 
-    context.push(format!(
-        "run took {:.0} s; load average at end (includes this run): {}",
-        wall_start.elapsed().as_secs_f64(),
-        loadavg()
-    ));
-    let results = report::Results {
-        context,
-        blocks,
-        instantiation,
-        host_memory,
-        concurrent,
-        params,
-        state,
-    };
-    print!("{}", report::text(&results));
-    if markdown {
-        println!("\n---- markdown ----\n");
-        print!("{}", report::markdown(&results));
-    }
-
+    results.instantiation = instantiation;
+    results.host_memory = Some(host_memory);
+    results.concurrent = concurrent;
+    results.params = params;
+    results.state = state;
     Ok(())
 }

@@ -4,16 +4,20 @@ use crate::scenarios::{
     block_period, BlockRun, Concurrent, Pacing, ParamTimes, Path, StateTimes, FRAMES,
 };
 use crate::stats::{fmt_ms, fmt_us, Summary};
+use bulkhead_tests::AudioAuditCounts;
 
 /// Everything one run measured.
 pub struct Results {
     /// Lines describing the machine and the run.
     pub context: Vec<String>,
     pub blocks: Vec<BlockRun>,
+    /// The bridged instances' audio-path allocation audits after the
+    /// per-block runs.
+    pub audits: Vec<(Path, AudioAuditCounts)>,
     /// (path, create + activate)
     pub instantiation: Vec<(&'static str, Summary)>,
     /// [VmRSS, RssAnon, RssFile, RssShmem] in KiB.
-    pub host_memory: [u64; 4],
+    pub host_memory: Option<[u64; 4]>,
     pub concurrent: Vec<Concurrent>,
     pub params: Vec<(&'static str, ParamTimes)>,
     pub state: Vec<(&'static str, StateTimes)>,
@@ -143,7 +147,7 @@ fn block_table(r: &Results, pacing: Pacing) -> Table {
                 tail(b.time.p99, 0.99, b.time.n),
                 tail(b.time.p999, 0.999, b.time.n),
                 fmt_us(b.cpu.bench_us),
-                b.cpu.other.map_or("-".into(), |t| t.display()),
+                b.cpu.other_us.map_or("-".into(), fmt_us),
                 b.missed.to_string(),
             ]);
             if path == Path::Bridged {
@@ -243,18 +247,23 @@ fn instantiation_table(r: &Results) -> Table {
 
 fn memory_table(r: &Results) -> Table {
     let mib = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
-    let [rss, anon, file, shmem] = r.host_memory;
     Table {
         title: "Resident memory of one host process holding an active gain instance (MiB)".into(),
         head: vec!["process", "VmRSS", "RssAnon", "RssFile", "RssShmem"],
         left: 1,
-        rows: vec![vec![
-            "bulkhead-host + gain".into(),
-            mib(rss),
-            mib(anon),
-            mib(file),
-            mib(shmem),
-        ]],
+        rows: r
+            .host_memory
+            .map(|[rss, anon, file, shmem]| {
+                vec![
+                    "bulkhead-host + gain".into(),
+                    mib(rss),
+                    mib(anon),
+                    mib(file),
+                    mib(shmem),
+                ]
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -337,26 +346,58 @@ fn state_table(r: &Results) -> Table {
     }
 }
 
+fn audit_table(r: &Results) -> Table {
+    Table {
+        title: "Allocations on the audio path over the per-block runs (bulkhead.audio-audit/1)"
+            .into(),
+        head: vec![
+            "bridged copy",
+            "bridge calls",
+            "bridge allocations",
+            "host operations",
+            "host allocations",
+        ],
+        left: 1,
+        rows: r
+            .audits
+            .iter()
+            .map(|(path, a)| {
+                vec![
+                    path_name(*path).into(),
+                    a.bridge_sections.to_string(),
+                    a.bridge_allocations.to_string(),
+                    a.host_sections.to_string(),
+                    a.host_allocations.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
 fn tables(r: &Results) -> Vec<Table> {
     vec![
         block_table(r, Pacing::BackToBack),
         block_table(r, Pacing::Daw),
         legs_table(r),
+        audit_table(r),
         instantiation_table(r),
         memory_table(r),
         concurrent_table(r),
         params_table(r),
         state_table(r),
     ]
+    .into_iter()
+    .filter(|t| !t.rows.is_empty())
+    .collect()
 }
 
 const NOTES: &str = "\
 *: too few blocks for this percentile, so the value is the maximum.
 bench CPU/blk: getrusage(RUSAGE_SELF) delta of the bench process (all threads) per block;
   on the \"bridge adds\" rows, bridged minus direct.
-other proc CPU/blk: utime+stime delta from /proc/PID/stat of the bulkhead-host process (bridged)
-  or the ping-pong child, counted in clock ticks; \"<x\" means no tick was counted (x = one tick
-  spread over the blocks).
+other proc CPU/blk: CPU time of the bulkhead-host process (bridged) or the ping-pong child per
+  block, from /proc/PID/task/*/schedstat (nanoseconds), over the whole interleaved run of the row's
+  block size (the other process only works when its path runs).
 missed: blocks that came back silent (bridged) or unanswered within 250 ms (ping-pong).
 wake calls: share of ping-pong rounds (warm-up included) in which the child had flagged itself
   as about to sleep when rung, so that the ring made the futex wake call.";

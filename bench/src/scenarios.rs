@@ -3,14 +3,13 @@
 //! concurrency scenario, where each instance lives on a thread of its own.
 
 use crate::pingpong::PingPong;
-use crate::stats::{
-    clock_tick, proc_cpu_ticks, proc_rss_kib, self_cpu, CpuMeter, CpuPerBlock, Summary,
-};
+use crate::stats::{proc_cpu, proc_rss_kib, self_cpu, CpuPerBlock, Summary};
 use bulkhead_common::shm::doorbell::monotonic_ns;
 use bulkhead_common::shm::{AudioLayout, ShmLayout, ShmRegion};
-use bulkhead_tests::{host_processes_of, AudioBuffers, HostConfig, Instance, PluginLibrary};
+use bulkhead_tests::{host_processes_of, AudioAuditCounts, AudioBuffers, HostConfig, Instance, PluginLibrary};
 use rustix::time::{ClockId, Timespec};
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -55,7 +54,7 @@ impl Budget {
             back_to_back: Duration::from_secs(1),
             max_blocks: 200_000,
             paced: Duration::from_secs(6),
-            paced_blocks: (60, 6_000),
+            paced_blocks: (200, 6_000),
             instantiations: 20,
             concurrent: Duration::from_secs(3),
             param_runs: 7,
@@ -105,6 +104,14 @@ impl Path {
         Path::SocketSync,
         Path::PingPong,
     ];
+}
+
+/// Restrictions of the per-block tables (from the command line).
+#[derive(Debug, Default)]
+pub struct Only {
+    pub frames: Option<Vec<u32>>,
+    pub paced: bool,
+    pub per_block: bool,
 }
 
 /// The bridged copies the per-block table compares.
@@ -177,82 +184,144 @@ impl Pacer {
 /// block was missed.
 type Block<'a> = dyn FnMut(i64) -> Res<bool> + 'a;
 
-struct Limit {
-    time: Option<Duration>,
-    blocks: usize,
+/// Measured turns per path: the paths of one block size and pacing take
+/// turns in this many segments, so that a machine whose speed drifts
+/// during the run (a noisy VM) affects them alike.
+const ROUNDS: usize = 10;
+
+/// One path being measured, and what its turns gathered.
+struct Lane<'a> {
+    path: Path,
+    block: Box<Block<'a>>,
+    /// The process whose CPU time is counted with this path.
+    other_pid: Option<u32>,
+    samples: Vec<u64>,
+    missed: usize,
+    bench_cpu: Duration,
+    steady: i64,
 }
 
-/// Runs blocks until `limit`, pushing each block's time to `samples`;
-/// returns the number of missed blocks.
-fn run_blocks(
-    block: &mut Block<'_>,
-    frames: u32,
-    pacer: &mut Option<Pacer>,
-    steady: &mut i64,
-    limit: Limit,
-    samples: &mut Vec<u64>,
-) -> Res<usize> {
-    let end = limit.time.map(|t| Instant::now() + t);
-    let mut missed = 0;
-    while samples.len() < limit.blocks && end.is_none_or(|end| Instant::now() < end) {
-        if let Some(p) = pacer.as_mut() {
-            p.wait();
+impl<'a> Lane<'a> {
+    fn new(path: Path, other_pid: Option<u32>, block: impl FnMut(i64) -> Res<bool> + 'a) -> Self {
+        Self {
+            path,
+            block: Box::new(block),
+            other_pid,
+            samples: Vec::new(),
+            missed: 0,
+            bench_cpu: Duration::ZERO,
+            steady: 0,
         }
-        let t = Instant::now();
-        let ok = block(*steady)?;
-        samples.push(t.elapsed().as_nanos() as u64);
-        *steady += i64::from(frames);
-        missed += usize::from(!ok);
     }
-    Ok(missed)
+
+    /// Runs blocks until `blocks` are done or `time` is up; records them
+    /// unless this is a warm-up.
+    fn turn(
+        &mut self,
+        frames: u32,
+        pacer: &mut Option<Pacer>,
+        time: Option<Duration>,
+        blocks: usize,
+        record: bool,
+    ) -> Res<()> {
+        let end = time.map(|t| Instant::now() + t);
+        let cpu = self_cpu();
+        let mut done = 0;
+        while done < blocks && end.is_none_or(|end| Instant::now() < end) {
+            if let Some(p) = pacer.as_mut() {
+                p.wait();
+            }
+            let t = Instant::now();
+            let ok = (self.block)(self.steady)?;
+            let took = t.elapsed().as_nanos() as u64;
+            self.steady += i64::from(frames);
+            done += 1;
+            if record {
+                self.samples.push(took);
+                self.missed += usize::from(!ok);
+            }
+        }
+        if record {
+            self.bench_cpu += self_cpu().saturating_sub(cpu);
+        }
+        Ok(())
+    }
 }
 
-/// Warms up, then measures one path at one block size and pacing.
+/// What one lane measured.
+struct Measured {
+    path: Path,
+    time: Summary,
+    cpu: CpuPerBlock,
+    missed: usize,
+}
+
+/// Measures `lanes` at one block size and pacing: each warms up, then they
+/// take [`ROUNDS`] turns each. Back to back, every turn starts with a short
+/// warm-up of its own, since the other lanes' turns cooled the caches;
+/// paced, every block is cold anyway, as in a DAW.
 fn measure(
     frames: u32,
     pacing: Pacing,
     budget: &Budget,
-    other_pid: Option<u32>,
-    block: &mut Block<'_>,
-) -> Res<(Summary, CpuPerBlock, usize)> {
-    let (warm, limit, mut pacer) = match pacing {
-        Pacing::BackToBack => (
-            Limit {
-                time: Some(budget.warmup),
-                blocks: usize::MAX,
-            },
-            Limit {
-                time: Some(budget.back_to_back),
-                blocks: budget.max_blocks,
-            },
-            None,
-        ),
+    mut lanes: Vec<Lane<'_>>,
+) -> Res<Vec<Measured>> {
+    let mut pacer = (pacing == Pacing::Daw).then(|| Pacer::new(frames));
+    let others: Vec<Option<Duration>> = lanes
+        .iter()
+        .map(|l| l.other_pid.and_then(proc_cpu))
+        .collect();
+    match pacing {
+        Pacing::BackToBack => {
+            let per_turn = budget.back_to_back / ROUNDS as u32;
+            let warm_turn = budget.warmup / ROUNDS as u32;
+            let cap = budget.max_blocks.div_ceil(ROUNDS);
+            for lane in &mut lanes {
+                lane.turn(frames, &mut pacer, Some(budget.warmup), usize::MAX, false)?;
+            }
+            for _ in 0..ROUNDS {
+                for lane in &mut lanes {
+                    lane.turn(frames, &mut pacer, Some(warm_turn), usize::MAX, false)?;
+                    lane.turn(frames, &mut pacer, Some(per_turn), cap, true)?;
+                }
+            }
+        }
         Pacing::Daw => {
             let period = block_period(frames).as_secs_f64();
             let count =
                 |d: Duration, lo, hi| ((d.as_secs_f64() / period).ceil() as usize).clamp(lo, hi);
             let (lo, hi) = budget.paced_blocks;
-            (
-                Limit {
-                    time: None,
-                    blocks: count(budget.warmup, 5, 200),
-                },
-                Limit {
-                    time: None,
-                    blocks: count(budget.paced, lo, hi),
-                },
-                Some(Pacer::new(frames)),
-            )
+            let warm = count(budget.warmup, 5, 200);
+            let per_turn = count(budget.paced, lo, hi).div_ceil(ROUNDS);
+            for lane in &mut lanes {
+                lane.turn(frames, &mut pacer, None, warm, false)?;
+            }
+            for _ in 0..ROUNDS {
+                for lane in &mut lanes {
+                    lane.turn(frames, &mut pacer, None, per_turn, true)?;
+                }
+            }
         }
-    };
-    let mut steady = 0;
-    let mut samples = Vec::with_capacity(limit.blocks.min(budget.max_blocks));
-    run_blocks(block, frames, &mut pacer, &mut steady, warm, &mut samples)?;
-    samples.clear();
-    let cpu = CpuMeter::start(other_pid);
-    let missed = run_blocks(block, frames, &mut pacer, &mut steady, limit, &mut samples)?;
-    let cpu = cpu.stop(samples.len());
-    Ok((Summary::of(&mut samples), cpu, missed))
+    }
+    Ok(lanes
+        .into_iter()
+        .zip(others)
+        .map(|(mut lane, before)| {
+            let blocks = lane.samples.len().max(1) as f64;
+            let other_us = lane.other_pid.and_then(proc_cpu).zip(before).map(|(after, before)| {
+                after.saturating_sub(before).as_secs_f64() * 1e6 / blocks
+            });
+            Measured {
+                path: lane.path,
+                time: Summary::of(&mut lane.samples),
+                cpu: CpuPerBlock {
+                    bench_us: lane.bench_cpu.as_secs_f64() * 1e6 / blocks,
+                    other_us,
+                },
+                missed: lane.missed,
+            }
+        })
+        .collect())
 }
 
 /// An instance, activated for up to 4096 frames at 48 kHz and processing.
@@ -361,7 +430,8 @@ pub fn per_block(
     direct_lib: &PluginLibrary,
     bridged: &BridgedLibs,
     budget: &Budget,
-) -> Res<Vec<BlockRun>> {
+    only: &Only,
+) -> Res<(Vec<BlockRun>, Vec<(Path, AudioAuditCounts)>)> {
     let mut direct = started(direct_lib, GAIN)?;
     let id = bridged_id(GAIN);
     let regions_before = audio_region_fds();
@@ -372,65 +442,71 @@ pub fn per_block(
     let mut pp = PingPong::spawn()?;
     let pp_pid = pp.pid();
     let mut runs = Vec::new();
-    for pacing in [Pacing::BackToBack, Pacing::Daw] {
-        for frames in FRAMES {
+    let pacings: &[Pacing] = if only.paced {
+        &[Pacing::Daw]
+    } else {
+        &[Pacing::BackToBack, Pacing::Daw]
+    };
+    for &pacing in pacings {
+        for &frames in only.frames.as_deref().unwrap_or(&FRAMES) {
             progress(&format!("per block: {pacing:?}, {frames} frames"));
-            for path in Path::ALL {
-                pp.take_counts();
-                let mut legs: Vec<[u64; 3]> = Vec::new();
-                let (time, cpu, missed) = match path {
-                    Path::Direct => {
-                        let block = &mut gain_block(&mut direct, frames);
-                        measure(frames, pacing, budget, None, block)?
-                    }
-                    Path::Bridged => {
-                        let mut run = gain_block(&mut default, frames);
-                        let c = region.control();
-                        let block = &mut |steady| {
-                            let ok = run(steady)?;
-                            let end = monotonic_ns();
-                            let ld = |w: &std::sync::atomic::AtomicU64| {
-                                w.load(std::sync::atomic::Ordering::Relaxed)
-                            };
-                            let (rung, arrived, answered) =
-                                (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
-                            legs.push([
-                                arrived.saturating_sub(rung),
-                                answered.saturating_sub(arrived),
-                                end.saturating_sub(answered),
-                            ]);
-                            Ok(ok)
-                        };
-                        measure(frames, pacing, budget, Some(host), block)?
-                    }
-                    Path::BridgedEarlyWake => {
-                        let block = &mut gain_block(&mut early, frames);
-                        measure(frames, pacing, budget, Some(early_host), block)?
-                    }
-                    Path::SocketSync => {
-                        let block = &mut gain_block(&mut socket, frames);
-                        measure(frames, pacing, budget, Some(socket_host), block)?
-                    }
-                    Path::PingPong => {
-                        let block = &mut |_| Ok(pp.round_trip()?);
-                        measure(frames, pacing, budget, Some(pp_pid), block)?
-                    }
-                };
-                let (rounds, woke) = pp.take_counts();
+            pp.take_counts();
+            let mut legs: Vec<[u64; 3]> = Vec::new();
+            let c = region.control();
+            let mut bridged_run = gain_block(&mut default, frames);
+            let lanes = vec![
+                Lane::new(Path::Direct, None, gain_block(&mut direct, frames)),
+                Lane::new(Path::Bridged, Some(host), |steady| {
+                    let ok = bridged_run(steady)?;
+                    let end = monotonic_ns();
+                    let ld = |w: &std::sync::atomic::AtomicU64| w.load(Ordering::Relaxed);
+                    let (rung, arrived, answered) =
+                        (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
+                    legs.push([
+                        arrived.saturating_sub(rung),
+                        answered.saturating_sub(arrived),
+                        end.saturating_sub(answered),
+                    ]);
+                    Ok(ok)
+                }),
+                Lane::new(
+                    Path::BridgedEarlyWake,
+                    Some(early_host),
+                    gain_block(&mut early, frames),
+                ),
+                Lane::new(
+                    Path::SocketSync,
+                    Some(socket_host),
+                    gain_block(&mut socket, frames),
+                ),
+                Lane::new(Path::PingPong, Some(pp_pid), |_| Ok(pp.round_trip()?)),
+            ];
+            let measured = measure(frames, pacing, budget, lanes)?;
+            let (rounds, woke) = pp.take_counts();
+            for m in measured {
                 runs.push(BlockRun {
                     frames,
                     pacing,
-                    path,
-                    time,
-                    cpu,
-                    missed,
-                    legs: (path == Path::Bridged).then(|| legs_p50(&legs, time.n)),
-                    woke: (path == Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
+                    path: m.path,
+                    time: m.time,
+                    cpu: m.cpu,
+                    missed: m.missed,
+                    legs: (m.path == Path::Bridged).then(|| legs_p50(&legs, m.time.n)),
+                    woke: (m.path == Path::PingPong)
+                        .then(|| woke as f64 / rounds.max(1) as f64),
                 });
             }
         }
     }
-    Ok(runs)
+    let audits = [
+        (Path::Bridged, &default),
+        (Path::BridgedEarlyWake, &early),
+        (Path::SocketSync, &socket),
+    ]
+    .into_iter()
+    .filter_map(|(path, inst)| Some((path, inst.audio_audit()?)))
+    .collect();
+    Ok((runs, audits))
 }
 
 /// Time to create and activate an instance.
@@ -519,13 +595,13 @@ pub fn concurrent(
         .collect();
     ready.wait();
     let hosts: Vec<u32> = my_hosts().difference(&before).copied().collect();
-    let host_ticks = |hosts: &[u32]| hosts.iter().filter_map(|&p| proc_cpu_ticks(p)).sum::<u64>();
-    let (cpu0, ticks0) = (self_cpu(), host_ticks(&hosts));
+    let host_cpu = |hosts: &[u32]| hosts.iter().filter_map(|&p| proc_cpu(p)).sum::<Duration>();
+    let (cpu0, hosts0) = (self_cpu(), host_cpu(&hosts));
     go.wait();
     let t0 = Instant::now();
     done.wait();
     let elapsed = t0.elapsed();
-    let (cpu1, ticks1) = (self_cpu(), host_ticks(&hosts));
+    let (cpu1, hosts1) = (self_cpu(), host_cpu(&hosts));
     let mut all = Vec::new();
     let mut missed = 0;
     for t in threads {
@@ -535,7 +611,7 @@ pub fn concurrent(
     }
     await_hosts_gone(&before);
     let blocks = all.len().max(1);
-    let cpu = (cpu1 - cpu0) + clock_tick() * (ticks1.saturating_sub(ticks0)) as u32;
+    let cpu = (cpu1 - cpu0) + hosts1.saturating_sub(hosts0);
     Ok(Concurrent {
         instances: n,
         frames,

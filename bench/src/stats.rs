@@ -59,22 +59,24 @@ pub fn self_cpu() -> Duration {
     rusage(libc::RUSAGE_SELF)
 }
 
-/// Length of one `/proc` clock tick.
-pub fn clock_tick() -> Duration {
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    Duration::from_secs(1) / u32::try_from(hz).ok().filter(|&h| h > 0).unwrap_or(100)
-}
-
-/// utime + stime of process `pid` (all its threads), in clock ticks.
-pub fn proc_cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name start with field 3 (state); utime and
-    // stime are fields 14 and 15.
-    let mut fields = stat.rsplit_once(") ")?.1.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+/// CPU time of every live thread of process `pid` so far, from
+/// `/proc/<pid>/task/*/schedstat` (nanoseconds on a CPU; far finer than the
+/// clock ticks of `/proc/<pid>/stat`).
+pub fn proc_cpu(pid: u32) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut ns = 0u64;
+    for task in tasks.flatten() {
+        // A thread may end between the listing and the read.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        ns += stat
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(Duration::from_nanos(ns))
 }
 
 /// Resident memory of process `pid` from `/proc/<pid>/status`, in KiB:
@@ -104,63 +106,8 @@ pub fn proc_rss_kib(pid: u32) -> Option<[u64; 4]> {
 pub struct CpuPerBlock {
     /// Microseconds of this process's CPU per block.
     pub bench_us: f64,
-    /// The other process: ticks used, over how many blocks.
-    pub other: Option<TickCount>,
-}
-
-/// A tick count over a number of blocks, kept raw so that a count below the
-/// resolution can be shown as such.
-#[derive(Debug, Clone, Copy)]
-pub struct TickCount {
-    pub ticks: u64,
-    pub tick: Duration,
-    pub blocks: usize,
-}
-
-impl TickCount {
-    pub fn per_block_us(&self) -> f64 {
-        self.ticks as f64 * self.tick.as_secs_f64() * 1e6 / self.blocks.max(1) as f64
-    }
-
-    /// The value, or "<resolution" when no tick was counted.
-    pub fn display(&self) -> String {
-        if self.ticks == 0 {
-            let res = self.tick.as_secs_f64() * 1e6 / self.blocks.max(1) as f64;
-            format!("<{}", fmt_us(res))
-        } else {
-            fmt_us(self.per_block_us())
-        }
-    }
-}
-
-/// Measures CPU time over a run of blocks.
-pub struct CpuMeter {
-    self_start: Duration,
-    other: Option<(u32, u64)>,
-}
-
-impl CpuMeter {
-    pub fn start(other_pid: Option<u32>) -> Self {
-        Self {
-            other: other_pid.and_then(|pid| Some((pid, proc_cpu_ticks(pid)?))),
-            self_start: self_cpu(),
-        }
-    }
-
-    pub fn stop(self, blocks: usize) -> CpuPerBlock {
-        let bench = self_cpu().saturating_sub(self.self_start);
-        let other = self.other.and_then(|(pid, start)| {
-            Some(TickCount {
-                ticks: proc_cpu_ticks(pid)?.saturating_sub(start),
-                tick: clock_tick(),
-                blocks,
-            })
-        });
-        CpuPerBlock {
-            bench_us: bench.as_secs_f64() * 1e6 / blocks.max(1) as f64,
-            other,
-        }
-    }
+    /// Microseconds of the other process's CPU per block.
+    pub other_us: Option<f64>,
 }
 
 /// Microseconds with a precision that suits their size.
@@ -196,10 +143,10 @@ mod tests {
     }
 
     #[test]
-    fn own_cpu_and_proc_ticks_are_readable() {
-        assert!(proc_cpu_ticks(std::process::id()).is_some());
+    fn own_cpu_and_memory_are_readable() {
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < Duration::from_millis(5) {}
+        assert!(proc_cpu(std::process::id()).is_some_and(|t| t >= Duration::from_millis(5)));
         assert!(proc_rss_kib(std::process::id()).is_some_and(|r| r[0] > 0));
-        let t = clock_tick();
-        assert!(t > Duration::ZERO && t <= Duration::from_millis(10));
     }
 }
