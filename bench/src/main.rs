@@ -17,7 +17,8 @@ use scenarios::{bridged_id, progress, Budget, Res, BIGSTATE, GAIN};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block]
+const USAGE: &str =
+    "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block]
   --quick        a short smoke run (about 30 s) instead of the full one (about 5 min)
   --markdown     also print the results as markdown (for BENCHMARKS.md)
   --frames LIST  per-block rows only for these block sizes (default 32,64,128,512,4096)
@@ -47,12 +48,18 @@ fn main() -> ExitCode {
             "--per-block" => only.per_block = true,
             "--frames" => {
                 let list = it.next().map_or("", String::as_str);
-                match list.split(',').map(str::parse).collect::<Result<Vec<u32>, _>>() {
+                match list
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<Vec<u32>, _>>()
+                {
                     Ok(f) if !f.is_empty() && f.iter().all(|n| (1..=4096).contains(n)) => {
                         only.frames = Some(f)
                     }
                     _ => {
-                        eprintln!("bulkhead-bench: --frames needs sizes 1..4096, like 64,512\n{USAGE}");
+                        eprintln!(
+                            "bulkhead-bench: --frames needs sizes 1..4096, like 64,512\n{USAGE}"
+                        );
                         return ExitCode::from(2);
                     }
                 }
@@ -199,7 +206,14 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
         state: Vec::new(),
     };
     if !only.per_block {
-        others(&mut results, &budget, &gain, &gain_bridged, &big, &big_bridged)?;
+        others(
+            &mut results,
+            &budget,
+            &gain,
+            &gain_bridged,
+            &big,
+            &big_bridged,
+        )?;
     }
     results.context.push(format!(
         "run took {:.0} s; load average at end (includes this run): {}",
@@ -238,14 +252,14 @@ fn others(
     ];
 
     progress("host memory");
-    let host_memory = scenarios::host_memory(&gain_bridged)?;
+    let host_memory = scenarios::host_memory(gain_bridged)?;
 
     let mut concurrent = Vec::new();
     for frames in [64, 512] {
         for n in [1, 16] {
             progress(&format!("{n} concurrent instances, {frames} frames"));
             concurrent.push(scenarios::concurrent(
-                &gain_bridged,
+                gain_bridged,
                 n,
                 frames,
                 budget.concurrent,

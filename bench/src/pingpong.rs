@@ -1,7 +1,8 @@
 //! The raw handoff: a shared-memory futex ping-pong between this process and
 //! a child (this binary run with `--pingpong-child <fd>`), on the control
 //! words of a real audio region and with the bridge's and the host's wait
-//! strategies. No audio is copied and no plugin runs: what is left is the
+//! strategies (`bulkhead_common::shm::handoff`: `Caller` here,
+//! `HotWhileBusy` in the child). No audio is copied and no plugin runs: what is left is the
 //! cost of one cross-process wake-up each way.
 
 use bulkhead_common::shm::control::AudioOp;
@@ -9,6 +10,7 @@ use bulkhead_common::shm::control::AudioOp;
 /// Tells the ping-pong child to exit (an op the bridge never uses).
 const QUIT: u32 = u32::MAX;
 use bulkhead_common::shm::doorbell::{ring, wait_until, WaitStrategy};
+use bulkhead_common::shm::handoff::{self, Caller, HotWhileBusy};
 use bulkhead_common::shm::{AudioLayout, ShmLayout, ShmRegion};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Child, Command};
@@ -18,12 +20,8 @@ use std::time::{Duration, Instant};
 /// The flag that turns this binary into the ping-pong child.
 pub const CHILD_FLAG: &str = "--pingpong-child";
 
-/// As `BRIDGE_WAIT` in the bridge's audio path.
-const BRIDGE_LIKE: WaitStrategy = WaitStrategy {
-    spin: Duration::from_micros(50),
-};
-/// As `HOST_WAIT` in the host's audio thread.
-const HOST_LIKE: WaitStrategy = WaitStrategy {
+/// Catching up with a child that missed a deadline.
+const CATCH_UP: WaitStrategy = WaitStrategy {
     spin: Duration::ZERO,
 };
 /// As the default `audio_timeout_ms` of the restart policy.
@@ -45,6 +43,7 @@ pub struct PingPong {
     region: ShmRegion,
     child: Child,
     seq: u32,
+    caller: Caller,
     /// Rounds, and rounds in which the child had said it sleeps when rung
     /// (so the ring made the wake syscall), since the last `take_counts`.
     rounds: usize,
@@ -70,6 +69,7 @@ impl PingPong {
             region,
             child,
             seq: 0,
+            caller: Caller::default(),
             rounds: 0,
             woke: 0,
         };
@@ -103,7 +103,7 @@ impl PingPong {
             &c.response_seq,
             &c.bridge_sleeping,
             |v| v == seq,
-            BRIDGE_LIKE,
+            CATCH_UP,
             Instant::now() + Duration::from_secs(10),
         );
         match self.child.try_wait() {
@@ -120,15 +120,8 @@ impl PingPong {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         self.rounds += 1;
-        self.woke += usize::from(c.host_sleeping.load(Ordering::SeqCst) != 0);
-        ring(&c.request_seq, &c.host_sleeping, seq);
-        wait_until(
-            &c.response_seq,
-            &c.bridge_sleeping,
-            |v| v == seq,
-            BRIDGE_LIKE,
-            Instant::now() + timeout,
-        )
+        self.woke += usize::from(self.caller.ring(c, seq));
+        self.caller.wait(c, seq, || false, Instant::now() + timeout)
     }
 }
 
@@ -159,12 +152,12 @@ pub fn child_main(fd_arg: &str) -> Result<(), String> {
     let parent = rustix::process::getppid();
     let c = region.control();
     let mut last = c.response_seq.load(Ordering::Acquire);
+    let mut hot = HotWhileBusy::default();
     loop {
-        let rung = wait_until(
+        let rung = hot.wait(
             &c.request_seq,
             &c.host_sleeping,
             |v| v != last,
-            HOST_LIKE,
             Instant::now() + CHILD_POLL,
         );
         if !rung {
@@ -175,8 +168,11 @@ pub fn child_main(fd_arg: &str) -> Result<(), String> {
         }
         let seq = c.request_seq.load(Ordering::Acquire);
         last = seq;
+        hot.arrived(Instant::now());
+        handoff::note_arrival(c);
         let quit = c.op.load(Ordering::Relaxed) == QUIT;
         ring(&c.response_seq, &c.bridge_sleeping, seq);
+        hot.answered(Instant::now());
         if quit {
             return Ok(());
         }

@@ -6,7 +6,9 @@ use crate::pingpong::PingPong;
 use crate::stats::{proc_cpu, proc_rss_kib, self_cpu, CpuPerBlock, Summary};
 use bulkhead_common::shm::doorbell::monotonic_ns;
 use bulkhead_common::shm::{AudioLayout, ShmLayout, ShmRegion};
-use bulkhead_tests::{host_processes_of, AudioAuditCounts, AudioBuffers, HostConfig, Instance, PluginLibrary};
+use bulkhead_tests::{
+    host_processes_of, AudioAuditCounts, AudioBuffers, HostConfig, Instance, PluginLibrary,
+};
 use rustix::time::{ClockId, Timespec};
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -106,6 +108,9 @@ impl Path {
     ];
 }
 
+/// A bridged copy's audio-path allocation audit after the per-block runs.
+pub type Audit = (Path, AudioAuditCounts);
+
 /// Restrictions of the per-block tables (from the command line).
 #[derive(Debug, Default)]
 pub struct Only {
@@ -187,7 +192,7 @@ type Block<'a> = dyn FnMut(i64) -> Res<bool> + 'a;
 /// Measured turns per path: the paths of one block size and pacing take
 /// turns in this many segments, so that a machine whose speed drifts
 /// during the run (a noisy VM) affects them alike.
-const ROUNDS: usize = 10;
+const ROUNDS: usize = 20;
 
 /// One path being measured, and what its turns gathered.
 struct Lane<'a> {
@@ -308,9 +313,11 @@ fn measure(
         .zip(others)
         .map(|(mut lane, before)| {
             let blocks = lane.samples.len().max(1) as f64;
-            let other_us = lane.other_pid.and_then(proc_cpu).zip(before).map(|(after, before)| {
-                after.saturating_sub(before).as_secs_f64() * 1e6 / blocks
-            });
+            let other_us = lane
+                .other_pid
+                .and_then(proc_cpu)
+                .zip(before)
+                .map(|(after, before)| after.saturating_sub(before).as_secs_f64() * 1e6 / blocks);
             Measured {
                 path: lane.path,
                 time: Summary::of(&mut lane.samples),
@@ -431,7 +438,7 @@ pub fn per_block(
     bridged: &BridgedLibs,
     budget: &Budget,
     only: &Only,
-) -> Res<(Vec<BlockRun>, Vec<(Path, AudioAuditCounts)>)> {
+) -> Res<(Vec<BlockRun>, Vec<Audit>)> {
     let mut direct = started(direct_lib, GAIN)?;
     let id = bridged_id(GAIN);
     let regions_before = audio_region_fds();
@@ -492,8 +499,7 @@ pub fn per_block(
                     cpu: m.cpu,
                     missed: m.missed,
                     legs: (m.path == Path::Bridged).then(|| legs_p50(&legs, m.time.n)),
-                    woke: (m.path == Path::PingPong)
-                        .then(|| woke as f64 / rounds.max(1) as f64),
+                    woke: (m.path == Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
                 });
             }
         }

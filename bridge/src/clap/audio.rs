@@ -6,8 +6,9 @@
 use super::callbacks::DawHost;
 use super::link::Link;
 use bulkhead_common::shm::control::{port_flags, AudioOp};
-use bulkhead_common::shm::doorbell::{self, WaitStrategy};
+use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
+use bulkhead_common::shm::handoff::Caller;
 use bulkhead_common::shm::layout::{EVENT_AREA_LEN, TRANSPORT_AREA_LEN};
 use bulkhead_common::shm::{ShmLayout, ShmRegion};
 use bulkhead_common::ProtocolError;
@@ -17,12 +18,6 @@ use clap_sys::process::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The calling thread waits for the host's answer anyway: spinning about as
-/// long as the last answers took beats paying a wake-up, and the bounds
-/// keep a slow plugin from costing a core.
-const MIN_SPIN: Duration = Duration::from_micros(50);
-const MAX_SPIN: Duration = Duration::from_micros(400);
 
 pub struct AudioState {
     pub region: Arc<ShmRegion>,
@@ -34,9 +29,8 @@ pub struct AudioState {
     in_sync: bool,
     /// Blocks handed over, to re-read our scheduling now and then.
     blocks: u64,
-    /// How long to spin for the next answer: twice the last round trip,
-    /// within bounds.
-    spin: Duration,
+    /// How we wait for the host's answers (spin or sleep at once).
+    caller: Caller,
 }
 
 /// The calling thread's scheduling policy and priority (two syscalls, no
@@ -64,7 +58,7 @@ impl AudioState {
             seq: 0,
             in_sync: true,
             blocks: 0,
-            spin: MIN_SPIN,
+            caller: Caller::default(),
         })
     }
 
@@ -104,22 +98,16 @@ impl AudioState {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         c.rung_ns.store(doorbell::monotonic_ns(), Ordering::Relaxed);
-        doorbell::ring(&c.request_seq, &c.host_sleeping, seq);
+        self.caller.ring(c, seq);
         let sync_fd = self.link.sync_fd.load(Ordering::Relaxed);
         if sync_fd >= 0 {
             return self.socket_exchange(sync_fd, seq);
         }
         let link = &self.link;
-        let rang = Instant::now();
-        doorbell::wait_until(
-            &c.response_seq,
-            &c.bridge_sleeping,
-            |v| v == seq || !link.up.load(Ordering::Relaxed),
-            WaitStrategy { spin: self.spin },
-            rang + self.timeout(),
-        );
-        self.spin = (rang.elapsed() * 2).clamp(MIN_SPIN, MAX_SPIN);
-        let ok = c.response_seq.load(Ordering::Acquire) == seq;
+        let deadline = Instant::now() + self.timeout();
+        let ok = self
+            .caller
+            .wait(c, seq, || !link.up.load(Ordering::Relaxed), deadline);
         if !ok {
             self.in_sync = false;
             self.missed();

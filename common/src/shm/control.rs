@@ -93,4 +93,7 @@ pub struct Control {
     /// ([`crate::alloc_audit`]), refreshed after every operation.
     pub host_sections: AtomicU64,
     pub host_allocations: AtomicU64,
+    /// The CPU the host's audio thread picked the last request up on
+    /// (see [`crate::shm::handoff`]).
+    pub host_cpu: AtomicU32,
 }

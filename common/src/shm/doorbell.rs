@@ -15,12 +15,15 @@ pub fn monotonic_ns() -> u64 {
 }
 
 /// Publishes `value` in `word` and wakes the other side if it sleeps.
+/// Returns whether it made the wake call.
 #[inline]
-pub fn ring(word: &AtomicU32, sleeping: &AtomicU32, value: u32) {
+pub fn ring(word: &AtomicU32, sleeping: &AtomicU32, value: u32) -> bool {
     word.store(value, Ordering::SeqCst);
-    if sleeping.load(Ordering::SeqCst) != 0 {
+    let asleep = sleeping.load(Ordering::SeqCst) != 0;
+    if asleep {
         let _ = futex::wake(word, futex::Flags::empty(), 1);
     }
+    asleep
 }
 
 /// How a waiter behaves before it sleeps.

@@ -5,6 +5,7 @@
 pub mod control;
 pub mod doorbell;
 pub mod events;
+pub mod handoff;
 pub mod layout;
 pub mod region;
 

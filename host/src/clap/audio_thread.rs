@@ -4,11 +4,12 @@
 
 use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
 use super::plugin_calls::PluginCalls;
-use super::waiting::{EarlyWake, HotWhileBusy};
+use super::waiting::EarlyWake;
 use bulkhead_common::alloc_audit::{self, AudioSection};
 use bulkhead_common::shm::control::{port_flags, AudioOp};
 use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
+use bulkhead_common::shm::handoff::{self, HotWhileBusy};
 use bulkhead_common::shm::layout::{EVENT_AREA_LEN, TRANSPORT_AREA_LEN};
 use bulkhead_common::shm::{ShmLayout, ShmRegion};
 use clack_host::process::PluginAudioProcessor;
@@ -129,6 +130,7 @@ impl AudioWorker {
             let arrived = Instant::now();
             c.arrived_ns
                 .store(doorbell::monotonic_ns(), Ordering::Relaxed);
+            handoff::note_arrival(c);
             hot.arrived(arrived);
             mirror_scheduling(c, &mut scheduling);
             let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {

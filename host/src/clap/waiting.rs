@@ -1,13 +1,7 @@
-//! How the host's audio thread waits for the next block.
-//!
-//! By default it stays awake (spins) after a block only while blocks come
-//! back to back, as in an offline render, where the next one arrives within
-//! microseconds and a sleep would cost a wake-up each time; paced like a
-//! DAW's callback, it sleeps at once and costs no CPU between blocks.
-//!
-//! Optionally ([`EarlyWake`], policy `early_wake`) it wakes shortly before a
-//! paced block is due and spins the rest, trading CPU for the wake-up
-//! latency of an idle CPU.
+//! The host's optional way of waiting for the next block ([`EarlyWake`],
+//! policy `early_wake`): it wakes shortly before a paced block is due and
+//! spins the rest, trading CPU for the wake-up latency of an idle CPU. The
+//! default is `bulkhead_common::shm::handoff::HotWhileBusy`.
 
 use bulkhead_common::shm::doorbell::{self, WaitStrategy};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -20,42 +14,6 @@ const MAX_MARGIN: Duration = Duration::from_micros(300);
 const SLEEP: WaitStrategy = WaitStrategy {
     spin: Duration::ZERO,
 };
-
-/// A gap this short between our answer and the next request means blocks
-/// come back to back.
-const BACK_TO_BACK_GAP: Duration = Duration::from_micros(100);
-/// How long to stay awake while blocks come back to back.
-const HOT_SPIN: Duration = Duration::from_micros(100);
-
-/// Spins between blocks only while they come back to back.
-#[derive(Default)]
-pub struct HotWhileBusy {
-    answered: Option<Instant>,
-    hot: bool,
-}
-
-impl HotWhileBusy {
-    pub fn answered(&mut self, at: Instant) {
-        self.answered = Some(at);
-    }
-
-    pub fn arrived(&mut self, at: Instant) {
-        self.hot = self
-            .answered
-            .is_some_and(|t| at.saturating_duration_since(t) < BACK_TO_BACK_GAP);
-    }
-
-    pub fn wait(
-        &self,
-        word: &AtomicU32,
-        sleeping: &AtomicU32,
-        done: impl Fn(u32) -> bool,
-        until: Instant,
-    ) -> bool {
-        let spin = if self.hot { HOT_SPIN } else { Duration::ZERO };
-        doorbell::wait_until(word, sleeping, done, WaitStrategy { spin }, until)
-    }
-}
 
 pub struct EarlyWake {
     sample_rate: f64,
