@@ -395,9 +395,8 @@ const NOTES: &str = "\
 *: too few blocks for this percentile, so the value is the maximum.
 bench CPU/blk: getrusage(RUSAGE_SELF) delta of the bench process (all threads) per block;
   on the \"bridge adds\" rows, bridged minus direct.
-other proc CPU/blk: CPU time of the bulkhead-host process (bridged) or the ping-pong child per
-  block, from /proc/PID/task/*/schedstat (nanoseconds), over the whole interleaved run of the row's
-  block size (the other process only works when its path runs).
+other proc CPU/blk: CPU time of the bulkhead-host process (bridged) or the ping-pong child during
+  the path's turns, per block, from /proc/PID/task/*/schedstat (nanoseconds, all threads).
 missed: blocks that came back silent (bridged) or unanswered within 250 ms (ping-pong).
 wake calls: share of ping-pong rounds (warm-up included) in which the child had flagged itself
   as about to sleep when rung, so that the ring made the futex wake call.";

@@ -203,6 +203,8 @@ struct Lane<'a> {
     samples: Vec<u64>,
     missed: usize,
     bench_cpu: Duration,
+    /// CPU of the other process during this lane's turns.
+    other_cpu: Option<Duration>,
     steady: i64,
 }
 
@@ -215,6 +217,7 @@ impl<'a> Lane<'a> {
             samples: Vec::new(),
             missed: 0,
             bench_cpu: Duration::ZERO,
+            other_cpu: other_pid.map(|_| Duration::ZERO),
             steady: 0,
         }
     }
@@ -229,6 +232,7 @@ impl<'a> Lane<'a> {
         blocks: usize,
         record: bool,
     ) -> Res<()> {
+        let other = self.other_pid.filter(|_| record).and_then(proc_cpu);
         let end = time.map(|t| Instant::now() + t);
         let cpu = self_cpu();
         let mut done = 0;
@@ -248,6 +252,11 @@ impl<'a> Lane<'a> {
         }
         if record {
             self.bench_cpu += self_cpu().saturating_sub(cpu);
+            let after = self.other_pid.and_then(proc_cpu);
+            self.other_cpu = match (self.other_cpu, other, after) {
+                (Some(sum), Some(before), Some(after)) => Some(sum + after.saturating_sub(before)),
+                _ => None,
+            };
         }
         Ok(())
     }
@@ -272,10 +281,6 @@ fn measure(
     mut lanes: Vec<Lane<'_>>,
 ) -> Res<Vec<Measured>> {
     let mut pacer = (pacing == Pacing::Daw).then(|| Pacer::new(frames));
-    let others: Vec<Option<Duration>> = lanes
-        .iter()
-        .map(|l| l.other_pid.and_then(proc_cpu))
-        .collect();
     match pacing {
         Pacing::BackToBack => {
             let per_turn = budget.back_to_back / ROUNDS as u32;
