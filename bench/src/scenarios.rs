@@ -315,14 +315,9 @@ fn measure(
     }
     Ok(lanes
         .into_iter()
-        .zip(others)
-        .map(|(mut lane, before)| {
+        .map(|mut lane| {
             let blocks = lane.samples.len().max(1) as f64;
-            let other_us = lane
-                .other_pid
-                .and_then(proc_cpu)
-                .zip(before)
-                .map(|(after, before)| after.saturating_sub(before).as_secs_f64() * 1e6 / blocks);
+            let other_us = lane.other_cpu.map(|t| t.as_secs_f64() * 1e6 / blocks);
             Measured {
                 path: lane.path,
                 time: Summary::of(&mut lane.samples),
