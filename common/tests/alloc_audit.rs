@@ -15,7 +15,7 @@ fn counts_allocations_inside_sections_only() {
     assert_eq!(allocations(), outside, "counted outside a section");
 
     let entered = sections();
-    {
+    let kept = {
         let _audio = AudioSection::enter();
         // Another thread allocating meanwhile is not this thread's audio.
         std::thread::spawn(|| black_box(vec![2u8; 100]))
@@ -31,10 +31,11 @@ fn counts_allocations_inside_sections_only() {
         }
         let s = black_box(String::from("still inside the outer section"));
         assert_eq!(allocations(), at + 3, "nesting ended the outer section");
-        std::mem::forget(s);
-    }
+        s
+    };
     assert_eq!(sections(), entered + 2);
     let after = allocations();
+    drop(kept);
     black_box(vec![4u8; 100]);
     assert_eq!(allocations(), after, "counted after the section ended");
 }

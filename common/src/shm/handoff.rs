@@ -60,9 +60,10 @@ impl Caller {
     /// whether it had to.
     #[inline]
     pub fn ring(&mut self, c: &Control, seq: u32) -> bool {
-        let cpu = current_cpu();
         let woke = ring(&c.request_seq, &c.host_sleeping, seq);
-        self.woke_from = woke.then_some(cpu);
+        // Only a woken host's placement matters; an awake one is spinning
+        // where it already runs, so back-to-back blocks skip the lookup.
+        self.woke_from = woke.then(current_cpu);
         woke
     }
 
