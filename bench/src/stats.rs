@@ -144,9 +144,14 @@ mod tests {
 
     #[test]
     fn own_cpu_and_memory_are_readable() {
-        let spin = std::time::Instant::now();
-        while spin.elapsed() < Duration::from_millis(5) {}
-        assert!(proc_cpu(std::process::id()).is_some_and(|t| t >= Duration::from_millis(5)));
+        // Burn 5 ms of this thread's own CPU (not wall time: a preempted
+        // spin would burn less); this thread is alive when the process's
+        // threads are summed, so its share is in the sum.
+        let burn = Duration::from_millis(5);
+        while rusage(libc::RUSAGE_THREAD) < burn {
+            std::hint::black_box(0u64);
+        }
+        assert!(proc_cpu(std::process::id()).is_some_and(|t| t >= burn));
         assert!(proc_rss_kib(std::process::id()).is_some_and(|r| r[0] > 0));
     }
 }
