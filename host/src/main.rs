@@ -82,6 +82,8 @@ fn handshake(stream: &UnixStream) -> Result<(), ProtocolError> {
 
 fn run() -> Result<(), HostError> {
     let args = parse_args()?;
+    // The plugin's own output (printf, panics) joins our log, if there is one.
+    logging::redirect_stdio_to_log_file();
     // SAFETY: the bridge passed this descriptor to us for exactly this use;
     // nothing else in this process refers to it.
     let fd = unsafe { OwnedFd::from_raw_fd(args.socket_fd) };
@@ -104,7 +106,8 @@ fn run() -> Result<(), HostError> {
 }
 
 fn main() {
-    logging::init("host");
+    let plugin = std::env::args_os().skip_while(|a| a != "--plugin").nth(1);
+    logging::init_for("host", plugin.as_deref());
     match run() {
         Ok(()) | Err(HostError::Disconnected) => {
             tracing::debug!("bridge gone; host exiting");
