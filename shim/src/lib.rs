@@ -35,6 +35,14 @@ struct Loaded {
 
 static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
+/// Marks this library as part of a bridged copy, so that a manifest naming
+/// a shim copy, or a host asked to load one, refuses it. Must match
+/// `bulkhead_common::manifest::BRIDGE_MARKER` (the tests check).
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+#[used]
+pub static bulkhead_bridge_marker: [u8; 33] = *b"BULKHEAD_BRIDGE_LIBRARY_MARKER_v1";
+
 fn candidates(own: &Path) -> Vec<PathBuf> {
     let mut c = Vec::new();
     if let Some(p) = std::env::var_os("BULKHEAD_BRIDGE") {

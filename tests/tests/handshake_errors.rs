@@ -14,6 +14,8 @@ fn version_mismatch_is_a_clear_error() {
         .arg("list")
         .arg(&copy)
         .env("BULKHEAD_LOG_FILE", &log)
+        // An empty descriptor cache, so that listing runs the fake host.
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .output()
         .unwrap();
     assert_eq!(

@@ -1,12 +1,13 @@
-//! `clap_entry`: reads the manifest of this bridged copy and the real
-//! plugin's descriptors (cached in the manifest, else asked of a host
-//! process: the real plugin is never loaded into the DAW's process).
+//! `clap_entry`: reads the manifest of this bridged copy (never writing it)
+//! and the real plugin's descriptors (cached under
+//! `$XDG_CACHE_HOME/bulkhead/`, else asked of a host process: the real
+//! plugin is never loaded into the DAW's process).
 
 use super::factory::BundleFactory;
 use crate::guard::ffi_guard;
 use crate::host_process::{find_host, host_candidates, Hooks, HostProcess};
 use crate::BridgeError;
-use bulkhead_common::manifest::{file_stamp, DescriptorCache, Manifest, Policy};
+use bulkhead_common::manifest::{Manifest, Policy, BRIDGE_MARKER};
 use bulkhead_common::protocol::clap::plugin::{ListPlugins, PluginDescriptor};
 use clap_sys::entry::clap_plugin_entry;
 use clap_sys::factory::plugin_factory::CLAP_PLUGIN_FACTORY_ID;
@@ -182,25 +183,17 @@ fn list_descriptors(host: &Path, plugin: &Path) -> Result<Vec<PluginDescriptor>,
 }
 
 fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
-    let mut manifest = Manifest::load_for(copy_path)?;
+    // Refuses a manifest naming a bridged copy before any host starts.
+    let manifest = Manifest::load_for(copy_path)?;
     let host_binary = find_host(&host_candidates(
         manifest.host.as_deref(),
         library_dir().as_deref(),
     ))?;
     let descriptors = match manifest.fresh_descriptors() {
-        Some(d) => d.to_vec(),
+        Some(d) => d,
         None => {
             let d = list_descriptors(&host_binary, &manifest.plugin)?;
-            if let Ok((size, mtime)) = file_stamp(&manifest.plugin) {
-                manifest.cache = Some(DescriptorCache {
-                    plugin_size: size,
-                    plugin_mtime_ns: mtime,
-                    descriptors: d.clone(),
-                });
-                if let Err(e) = manifest.store_for(copy_path) {
-                    tracing::debug!("cannot update the descriptor cache: {e}");
-                }
-            }
+            manifest.cache_descriptors(&d);
             d
         }
     };
@@ -272,6 +265,14 @@ pub static clap_entry: clap_plugin_entry = clap_plugin_entry {
     deinit: Some(deinit),
     get_factory: Some(get_factory),
 };
+
+/// Marks this library as a bulkhead bridge: a manifest naming a copy of it
+/// is refused, and so is a host asked to load one, instead of starting
+/// host processes without bound (see `bulkhead_common::manifest`).
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+#[used]
+pub static bulkhead_bridge_marker: [u8; BRIDGE_MARKER.len()] = BRIDGE_MARKER;
 
 /// The interface a per-copy shim uses; bumped on any change.
 pub const SHIM_ABI_VERSION: u32 = 1;

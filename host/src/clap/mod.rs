@@ -83,6 +83,22 @@ impl ClapServer {
                     self.plugin_path.display()
                 )));
             }
+            // A bridged copy would start hosts of its own, without bound.
+            match bulkhead_common::manifest::bridged_copy_reason(&self.plugin_path) {
+                Ok(None) => {}
+                Ok(Some(reason)) => {
+                    return Err(RemoteError::new(format!(
+                        "refusing to load {}: it {reason}, not a real plugin",
+                        self.plugin_path.display()
+                    )))
+                }
+                Err(e) => {
+                    return Err(RemoteError::new(format!(
+                        "cannot read {}: {e}",
+                        self.plugin_path.display()
+                    )))
+                }
+            }
             // SAFETY: loading a plugin library runs its initialisers; that is
             // the point of this process, which exists to contain them.
             let entry = unsafe { PluginEntry::load(&self.plugin_path) }.map_err(|e| {
