@@ -575,6 +575,7 @@ mod tests {
         assert_ne!(PluginFile::read(&p).unwrap().hash, a);
         // Fixed values: the cache keys must not change between builds.
         assert_eq!(fnv1a(b""), 0xaf63_bd4c_8601_b7df);
+        assert_eq!(fnv1a(b"/usr/lib/clap/Foo.clap"), 0xc853_38e5_cf3c_b902);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
