@@ -30,6 +30,13 @@ pub enum BridgeError {
     WrongReply,
     #[error("no answer from the host process within {0:?}")]
     Timeout(std::time::Duration),
+    /// A bridge loaded inside a bulkhead host process would start hosts
+    /// without bound.
+    #[error(
+        "bulkhead refuses to bridge from inside its own host process (pid {0}): \
+         the plugin it was asked to load is itself a bridged copy"
+    )]
+    InsideHost(String),
 }
 
 impl From<ProtocolError> for BridgeError {

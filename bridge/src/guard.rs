@@ -15,3 +15,38 @@ pub fn ffi_guard<T>(failure: T, f: impl FnOnce() -> T) -> T {
         }
     }
 }
+
+/// C structs the DAW hands us to fill, for which all-zero bytes are a valid
+/// value (integers, floats, char arrays, nullable pointers).
+///
+/// # Safety
+/// Implement only for `repr(C)` structs whose every field is valid when
+/// zeroed.
+pub unsafe trait PlainC: Sized {
+    fn zeroed() -> Self {
+        // SAFETY: the implementor promises that all-zero bytes are valid.
+        unsafe { std::mem::zeroed() }
+    }
+}
+
+// SAFETY: integers, floats, char arrays and a nullable cookie pointer.
+unsafe impl PlainC for clap_sys::ext::params::clap_param_info {}
+// SAFETY: integers, a char array and a nullable string pointer.
+unsafe impl PlainC for clap_sys::ext::audio_ports::clap_audio_port_info {}
+// SAFETY: integers and a char array.
+unsafe impl PlainC for clap_sys::ext::note_ports::clap_note_port_info {}
+// SAFETY: integers only.
+unsafe impl PlainC for clap_sys::ext::voice_info::clap_voice_info {}
+
+/// Writes `value` through a DAW out-parameter. The memory behind it may be
+/// uninitialised, so no reference to it is ever formed; a null pointer
+/// writes nothing and returns false.
+pub fn write_out<T>(out: *mut T, value: T) -> bool {
+    if out.is_null() || !out.is_aligned() {
+        return false;
+    }
+    // SAFETY: non-null and aligned; the DAW passes writable memory for one
+    // `T`, and `write` does not read or drop what was there.
+    unsafe { out.write(value) };
+    true
+}

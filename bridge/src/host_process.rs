@@ -4,7 +4,7 @@
 use crate::error::BridgeError;
 use bulkhead_common::handshake::Hello;
 use bulkhead_common::protocol::clap::MainCallback;
-use bulkhead_common::protocol::wire::{self, Callback, Message, Reply};
+use bulkhead_common::protocol::wire::{self, Callback, Message, Patience, Reply};
 use bulkhead_common::protocol::Request;
 use bulkhead_common::{InstanceId, ProtocolError};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -19,8 +19,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long the host has to say hello after it starts.
+/// How long the host has to say hello after it starts, for the whole
+/// exchange (a host that trickles a byte at a time gets no more).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Set in every host process's environment: a bridge loaded there (a
+/// manifest naming a bridged copy) refuses to start hosts of its own.
+pub const INSIDE_HOST_ENV: &str = "BULKHEAD_INSIDE_HOST";
 /// How long a host may take to exit after its socket closed.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 
@@ -93,6 +97,7 @@ fn spawn_from_spawner_thread(cmd: Command) -> std::io::Result<Child> {
 
 pub struct HostProcess {
     child: Mutex<Option<Child>>,
+    pid: Option<u32>,
     stream: UnixStream,
     scratch: Mutex<Vec<u8>>,
     incoming: Receiver<Incoming>,
@@ -151,6 +156,26 @@ pub fn find_host(candidates: &[PathBuf]) -> Result<PathBuf, BridgeError> {
         })
 }
 
+/// Closes every descriptor above 3 in a freshly forked child: the DAW's
+/// files opened without close-on-exec must not reach the plugin. Only
+/// async-signal-safe calls.
+fn close_inherited_fds() {
+    // SAFETY: plain syscalls on descriptors of this (child) process.
+    unsafe {
+        if libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) == 0 {
+            return;
+        }
+        // Kernels before 5.9: close one by one up to the descriptor limit.
+        let max = match libc::sysconf(libc::_SC_OPEN_MAX) {
+            n if n > 4 => n.min(1 << 20) as i32,
+            _ => 65_536,
+        };
+        for fd in 4..max {
+            libc::close(fd);
+        }
+    }
+}
+
 fn reader_loop(
     stream: UnixStream,
     tx: crossbeam_channel::Sender<Incoming>,
@@ -159,7 +184,9 @@ fn reader_loop(
 ) {
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
-        match wire::recv(&stream, &mut buf) {
+        // Forever: a host that stops sending is found by the supervisor, whose
+        // kill shuts this socket down.
+        match wire::recv(&stream, &mut buf, Patience::Forever) {
             Ok((Message::Reply { seq, body }, _)) => {
                 if tx.send(Incoming::Reply { seq, body }).is_err() {
                     break;
@@ -203,6 +230,9 @@ impl HostProcess {
     /// Spawning, handshake (including a version mismatch) or transport
     /// failure.
     pub fn spawn(host_binary: &Path, plugin: &Path, hooks: Hooks) -> Result<Self, BridgeError> {
+        if let Some(v) = std::env::var_os(INSIDE_HOST_ENV) {
+            return Err(BridgeError::InsideHost(v.to_string_lossy().into_owned()));
+        }
         let (ours, theirs) = UnixStream::pair().map_err(ProtocolError::Io)?;
         let theirs_fd: RawFd = theirs.as_raw_fd();
         let mut cmd = Command::new(host_binary);
@@ -210,10 +240,11 @@ impl HostProcess {
             .arg("3")
             .arg("--plugin")
             .arg(plugin)
+            .env(INSIDE_HOST_ENV, std::process::id().to_string())
             .stdin(Stdio::null());
         let parent = std::process::id() as libc::pid_t;
         // SAFETY: only async-signal-safe calls (sched_setscheduler, prctl,
-        // getppid, dup2, fcntl) between fork and exec.
+        // getppid, dup2, fcntl, close_range, close) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
                 // Hosts start at normal priority; their audio thread mirrors
@@ -233,6 +264,7 @@ impl HostProcess {
                 } else if libc::dup2(theirs_fd, 3) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                close_inherited_fds();
                 Ok(())
             });
         }
@@ -254,11 +286,28 @@ impl HostProcess {
         let reader_alive = Arc::clone(&alive);
         let reader = std::thread::Builder::new()
             .name(format!("bulkhead-reader-{pid}"))
-            .spawn(move || reader_loop(reader_stream, tx, hooks, reader_alive))
+            .spawn(move || {
+                let death = hooks.on_death.clone();
+                let alive = Arc::clone(&reader_alive);
+                let run = std::panic::AssertUnwindSafe(|| {
+                    reader_loop(reader_stream, tx, hooks, reader_alive)
+                });
+                if std::panic::catch_unwind(run).is_err() {
+                    // A reader that stopped is a host we no longer hear:
+                    // the supervisor replaces it like a dead one.
+                    tracing::error!(
+                        pid,
+                        "the reader thread panicked; treating the host as crashed"
+                    );
+                    alive.store(false, Ordering::Release);
+                    death();
+                }
+            })
             .map_err(ProtocolError::Io)?;
         tracing::debug!(pid, plugin = %plugin.display(), "host process started");
         Ok(Self {
             child: Mutex::new(this_child),
+            pid: Some(pid),
             stream: ours,
             scratch: Mutex::new(Vec::with_capacity(64 * 1024)),
             incoming: rx,
@@ -271,28 +320,38 @@ impl HostProcess {
     }
 
     fn handshake(stream: &UnixStream) -> Result<(), BridgeError> {
-        stream
-            .set_read_timeout(Some(HANDSHAKE_TIMEOUT))
-            .map_err(ProtocolError::Io)?;
         let mut buf = Vec::new();
-        let (msg, _) = wire::recv(stream, &mut buf).map_err(|e| match e {
-            ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                ProtocolError::Timeout(HANDSHAKE_TIMEOUT)
-            }
-            other => other,
-        })?;
+        let by = Patience::Until(Instant::now() + HANDSHAKE_TIMEOUT);
+        let (msg, _) = wire::recv(stream, &mut buf, by)?;
         // Say hello in any case so that the host can report a mismatch too.
-        wire::send(stream, &Message::Hello(Hello::ours()), &[], &mut buf)?;
+        wire::send(stream, &Message::Hello(Hello::ours()), &[], &mut buf, by)?;
         match msg {
             Message::Hello(h) => h.check()?,
             _ => return Err(ProtocolError::Unexpected("expected the host's hello").into()),
         }
-        stream.set_read_timeout(None).map_err(ProtocolError::Io)?;
         Ok(())
     }
 
     pub fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// The process is stopped (SIGSTOP, or a debugger): it cannot answer
+    /// anything, whatever its threads were doing. Read from the kernel, so
+    /// it holds independently of the plugin's threads.
+    pub fn is_stopped(&self) -> bool {
+        let Some(pid) = self.pid else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // The state follows the parenthesised name, which may hold spaces.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "T" || state == "t")
     }
 
     /// Ends a host that stopped answering.
@@ -363,7 +422,15 @@ impl HostProcess {
                 instance,
                 body: req.into_control(),
             };
-            wire::send(&self.stream, &msg, fds, &mut scratch)?;
+            // The timeout measures inactivity: a big state that keeps flowing is
+            // never cut, a host that stopped reading is.
+            wire::send(
+                &self.stream,
+                &msg,
+                fds,
+                &mut scratch,
+                Patience::Idle(timeout),
+            )?;
         }
         let deadline = Instant::now() + timeout;
         self.waiters.fetch_add(1, Ordering::AcqRel);

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// Longest sleep when no timer is due; bounds how late a liveness check runs.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// A frame the bridge started must keep moving; a bridge that stops
+/// reading our replies or callbacks this long is gone.
+pub const PEER_IDLE: Duration = Duration::from_secs(10);
 
 fn fd_flags_to_poll(flags: u32) -> PollFlags {
     let mut p = PollFlags::empty();
@@ -156,7 +159,8 @@ fn serve_one(
     server: &mut ClapServer,
     buf: &mut Vec<u8>,
 ) -> Result<(), HostError> {
-    let (msg, fds) = wire::recv(stream, buf)?;
+    // Readiness was seen: the frame is due, so a stalled one is cut.
+    let (msg, fds) = wire::recv(stream, buf, wire::Patience::Idle(PEER_IDLE))?;
     match msg {
         Message::Request {
             seq,

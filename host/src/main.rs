@@ -70,10 +70,20 @@ fn check_peer(stream: &UnixStream) -> Result<(), ProtocolError> {
     Ok(())
 }
 
+/// The whole hello exchange must fit in this.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn handshake(stream: &UnixStream) -> Result<(), ProtocolError> {
     let mut scratch = Vec::new();
-    wire::send(stream, &Message::Hello(Hello::ours()), &[], &mut scratch)?;
-    let (msg, _) = wire::recv(stream, &mut scratch)?;
+    let by = wire::Patience::Until(std::time::Instant::now() + HANDSHAKE_TIMEOUT);
+    wire::send(
+        stream,
+        &Message::Hello(Hello::ours()),
+        &[],
+        &mut scratch,
+        by,
+    )?;
+    let (msg, _) = wire::recv(stream, &mut scratch, by)?;
     match msg {
         Message::Hello(h) => h.check(),
         _ => Err(ProtocolError::Unexpected("expected the bridge's hello")),

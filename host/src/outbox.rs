@@ -27,7 +27,13 @@ impl Outbox {
     /// `Disconnected` once the bridge is gone.
     pub fn send(&self, msg: &Message, fds: &[RawFd]) -> Result<(), ProtocolError> {
         let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
-        wire::send(&self.stream, msg, fds, &mut scratch)
+        wire::send(
+            &self.stream,
+            msg,
+            fds,
+            &mut scratch,
+            wire::Patience::Idle(crate::event_loop::PEER_IDLE),
+        )
     }
 
     /// Forwards a plugin's host call; a bridge that is gone will not care.

@@ -6,6 +6,7 @@
 use super::callbacks::DawHost;
 use super::link::Link;
 use bulkhead_common::shm::control::{port_flags, AudioOp};
+use bulkhead_common::shm::deadline::{BlockClock, Limits};
 use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
 use bulkhead_common::shm::handoff::Caller;
@@ -31,6 +32,11 @@ pub struct AudioState {
     blocks: u64,
     /// How we wait for the host's answers (spin or sleep at once).
     caller: Caller,
+    /// The DAW's pace, which decides how long a block may take.
+    clock: BlockClock,
+    /// The wait chosen for the block being handed over (other operations
+    /// get the policy's).
+    block_wait: Option<Duration>,
 }
 
 /// The calling thread's scheduling policy and priority (two syscalls, no
@@ -48,7 +54,11 @@ fn current_scheduling() -> (i32, i32) {
 impl AudioState {
     /// # Errors
     /// The kernel refused the memory.
-    pub fn new(layout: ShmLayout, link: Arc<Link>) -> Result<Self, ProtocolError> {
+    pub fn new(
+        layout: ShmLayout,
+        link: Arc<Link>,
+        sample_rate: f64,
+    ) -> Result<Self, ProtocolError> {
         let region = Arc::new(ShmRegion::create(&layout)?);
         Ok(Self {
             region,
@@ -59,6 +69,8 @@ impl AudioState {
             in_sync: true,
             blocks: 0,
             caller: Caller::default(),
+            clock: BlockClock::new(sample_rate),
+            block_wait: None,
         })
     }
 
@@ -99,12 +111,17 @@ impl AudioState {
         let seq = self.seq;
         c.rung_ns.store(doorbell::monotonic_ns(), Ordering::Relaxed);
         self.caller.ring(c, seq);
+        let wait = self.block_wait.take().unwrap_or_else(|| self.timeout());
         let sync_fd = self.link.sync_fd.load(Ordering::Relaxed);
         if sync_fd >= 0 {
-            return self.socket_exchange(sync_fd, seq);
+            return self.socket_exchange(sync_fd, seq, wait);
         }
         let link = &self.link;
-        let deadline = Instant::now() + self.timeout();
+        let now = Instant::now();
+        // A wait too long to represent is as good as forever.
+        let deadline = now
+            .checked_add(wait)
+            .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365));
         let ok = self
             .caller
             .wait(c, seq, || !link.up.load(Ordering::Relaxed), deadline);
@@ -130,7 +147,7 @@ impl AudioState {
 
     /// The comparison mode: the same handoff, synchronised by a message
     /// each way on a socket (as other bridges do) instead of the futex.
-    fn socket_exchange(&mut self, fd: i32, seq: u32) -> bool {
+    fn socket_exchange(&mut self, fd: i32, seq: u32, wait: Duration) -> bool {
         let word = seq.to_le_bytes();
         // SAFETY: `fd` is our open socket end (kept alive by the link while
         // up); the buffer is a local array.
@@ -142,7 +159,7 @@ impl AudioState {
                 events: libc::POLLIN,
                 revents: 0,
             };
-            let ms = self.timeout().as_millis().min(i32::MAX as u128) as i32;
+            let ms = wait.as_millis().min(i32::MAX as u128) as i32;
             let mut reply = [0u8; 4];
             // SAFETY: as above; `pfd` and `reply` are locals.
             ok = unsafe {
@@ -387,11 +404,22 @@ impl AudioState {
                         p.transport.cast::<u8>(),
                         dst,
                         std::mem::size_of::<clap_event_transport>(),
-                    )
+                    );
+                    repair_transport_header(dst.cast());
                 };
             }
         }
+        let limits = Limits {
+            audio_ms: self.link.audio_timeout_ms.load(Ordering::Relaxed),
+            offline_ms: self
+                .link
+                .offline
+                .load(Ordering::Relaxed)
+                .then(|| self.link.audio_timeout_ms.load(Ordering::Relaxed)),
+        };
+        self.block_wait = Some(self.clock.begin(Instant::now(), p.frames_count, limits));
         if !self.roundtrip(AudioOp::Process) {
+            self.block_wait = None;
             self.copy_audio_out(outputs, frames, true);
             return CLAP_PROCESS_CONTINUE;
         }
@@ -412,6 +440,22 @@ impl AudioState {
     /// The tail the host reported with the last block.
     pub fn tail(&self) -> u32 {
         self.region.control().tail.load(Ordering::Relaxed)
+    }
+}
+
+/// Some DAWs pass a transport whose header is all zeros, on which plugins
+/// that check it (clack's, for one) fail every block. The header of a
+/// transport is known, so the plugin gets a valid one; `time` and `flags`
+/// stay the DAW's.
+///
+/// # Safety
+/// `t` points to a writable transport event.
+unsafe fn repair_transport_header(t: *mut clap_event_header) {
+    // SAFETY: per the contract; plain field writes.
+    unsafe {
+        (*t).size = std::mem::size_of::<clap_event_transport>() as u32;
+        (*t).space_id = CLAP_CORE_EVENT_SPACE_ID;
+        (*t).type_ = CLAP_EVENT_TRANSPORT;
     }
 }
 

@@ -27,6 +27,13 @@ pub struct Link {
     pub state_dirty: AtomicBool,
     /// Too many crashes: the plugin stays silent.
     pub failed: AtomicBool,
+    /// The DAW acted on a failed plugin (loaded a state, activated it): the
+    /// supervisor tries once more with a fresh crash budget.
+    pub revive: AtomicBool,
+    /// A restart is under way; DAW calls that must see the restored plugin
+    /// (state save and load) wait for it.
+    restoring: Mutex<bool>,
+    restored: std::sync::Condvar,
     /// The active audio region, so a dying host's waiter can be woken.
     pub region: Mutex<Option<Arc<ShmRegion>>>,
     /// Socket-synchronised mode: our end of the block socket, and its
@@ -38,6 +45,9 @@ pub struct Link {
     /// while the DAW renders offline (a late block there is not an xrun but
     /// lost work).
     pub audio_timeout_ms: AtomicU64,
+    /// The DAW renders offline: every block is waited for
+    /// `audio_timeout_ms`, however the DAW paces them.
+    pub offline: AtomicBool,
     /// Wakes the supervisor when something happened (a host died).
     nudge: (
         crossbeam_channel::Sender<()>,
@@ -57,10 +67,14 @@ impl Default for Link {
             broken: AtomicBool::default(),
             state_dirty: AtomicBool::default(),
             failed: AtomicBool::default(),
+            revive: AtomicBool::default(),
+            restoring: Mutex::new(false),
+            restored: std::sync::Condvar::new(),
             region: Mutex::default(),
             sync: Mutex::default(),
             sync_fd: AtomicI32::new(-1),
             audio_timeout_ms: AtomicU64::new(1_000),
+            offline: AtomicBool::new(false),
             nudge: crossbeam_channel::bounded(1),
         }
     }
@@ -108,6 +122,46 @@ impl Link {
             self.broken.store(true, Ordering::Release);
         }
         ok
+    }
+
+    /// Marks a restart as under way (`true`) or over (`false`, waking the
+    /// calls that wait for it).
+    pub fn set_restoring(&self, on: bool) {
+        *self.restoring.lock().unwrap_or_else(|p| p.into_inner()) = on;
+        if !on {
+            self.restored.notify_all();
+        }
+    }
+
+    /// Waits, at most `timeout`, until the plugin is either running on a
+    /// live host with no restart under way, or given up on: a host that
+    /// just died is about to be restarted, and a state call made now must
+    /// see the restored plugin, not answer from the dead one and then
+    /// differently a moment later. True when a live host serves.
+    pub fn settle(&self, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let restoring = *self.restoring.lock().unwrap_or_else(|p| p.into_inner());
+            let live = self.process().is_some_and(|p| p.is_alive());
+            if !restoring && (live || self.failed.load(Ordering::Acquire)) {
+                return live;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            let guard = self.restoring.lock().unwrap_or_else(|p| p.into_inner());
+            // Woken at the end of a restart; a death not yet seen by the
+            // supervisor is looked at again shortly.
+            let _ = self
+                .restored
+                .wait_timeout(guard, left.min(std::time::Duration::from_millis(10)));
+        }
+    }
+
+    /// Asks the supervisor to look now.
+    pub fn nudge(&self) {
+        let _ = self.nudge.0.try_send(());
     }
 
     pub fn take_process(&self) -> Option<Arc<HostProcess>> {

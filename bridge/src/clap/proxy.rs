@@ -200,9 +200,32 @@ impl Inner {
         on_callback: &mut dyn FnMut(MainCallback),
     ) -> Result<R::Response, BridgeError> {
         let process = self.link.process().ok_or(BridgeError::Disconnected)?;
-        let r = process.call(self.link.instance(), req, fds, timeout, &mut |inst, cb| {
-            if self.link.check_instance(inst) {
+        self.call_on(
+            &process,
+            self.link.instance(),
+            req,
+            fds,
+            timeout,
+            on_callback,
+        )
+    }
+
+    /// A call to `process`, which may not be connected yet (a restart
+    /// restores the plugin before any DAW call can reach it).
+    pub fn call_on<R: Request>(
+        &self,
+        process: &HostProcess,
+        instance: bulkhead_common::InstanceId,
+        req: R,
+        fds: &[std::os::fd::RawFd],
+        timeout: Duration,
+        on_callback: &mut dyn FnMut(MainCallback),
+    ) -> Result<R::Response, BridgeError> {
+        let r = process.call(instance, req, fds, timeout, &mut |inst, cb| {
+            if inst == instance {
                 on_callback(cb)
+            } else {
+                self.link.check_instance(inst);
             }
         });
         if let Err(BridgeError::Timeout(d)) = &r {
@@ -307,12 +330,29 @@ impl Inner {
 
     /// The audio deadline for render `mode` (`None`: realtime).
     pub fn set_audio_timeout(&self, mode: Option<i32>) {
-        let ms = if mode == Some(clap_sys::ext::render::CLAP_RENDER_OFFLINE) {
+        let offline = mode == Some(clap_sys::ext::render::CLAP_RENDER_OFFLINE);
+        let ms = if offline {
             self.policy.slow_timeout_ms
         } else {
             self.policy.audio_timeout_ms
         };
         self.link.audio_timeout_ms.store(ms, Ordering::Relaxed);
+        self.link.offline.store(offline, Ordering::Relaxed);
+    }
+
+    /// An explicit act of the DAW on a plugin given up on (a state load, an
+    /// activation): the supervisor tries once more with a fresh crash
+    /// budget. Calls that settle wait for that attempt.
+    pub fn revive(&self) {
+        if self.link.failed.load(Ordering::Acquire) {
+            tracing::warn!(
+                plugin = self.real_id(),
+                "the DAW asked for a failed plugin: trying again"
+            );
+            self.link.set_restoring(true);
+            self.link.revive.store(true, Ordering::Release);
+            self.link.nudge();
+        }
     }
 
     pub fn is_active(&self) -> bool {
@@ -379,6 +419,18 @@ impl Proxy {
         let _ = self.inner.set(Arc::clone(&inner));
         let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
         inner.link.connect(process, created.instance);
+        if created.extensions.state {
+            // From the moment the instance exists, a save has bytes to
+            // return, even if the host hangs before any background save.
+            match inner.call(state::Save, inner.timeout_slow()) {
+                Ok(Ok(s)) => *Inner::lock(&inner.last_state) = Some(s.bytes),
+                Ok(Err(e)) => tracing::warn!(
+                    plugin = inner.real_id(),
+                    "the plugin cannot save its initial state: {e}"
+                ),
+                Err(e) => tracing::warn!(plugin = inner.real_id(), "initial state save: {e}"),
+            }
+        }
         let watcher = supervisor::start(inner).map_err(bulkhead_common::ProtocolError::Io)?;
         *Inner::lock(&self.supervisor) = Some(watcher);
         Ok(())
@@ -405,6 +457,7 @@ impl Proxy {
         min: u32,
         max: u32,
     ) -> Result<(), BridgeError> {
+        inner.revive();
         let _lifecycle = Inner::lock(&inner.lifecycle);
         let ports = if inner.extensions.get().is_some_and(|e| e.audio_ports) {
             inner.fresh_audio_ports()
@@ -417,7 +470,7 @@ impl Proxy {
             max_frames: max,
         };
         let shm = ShmLayout::compute(&layout)?;
-        let state = AudioState::new(shm, Arc::clone(&inner.link))?;
+        let state = AudioState::new(shm, Arc::clone(&inner.link), sample_rate)?;
         let config = ActiveConfig {
             sample_rate,
             min_frames: min,

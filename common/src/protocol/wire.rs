@@ -1,6 +1,7 @@
 //! The envelope every frame carries, and sending/receiving it.
 
 use super::clap;
+pub use crate::framing::Patience;
 use crate::handshake::Hello;
 use crate::{codec, framing, InstanceId, ProtocolError};
 use serde::{Deserialize, Serialize};
@@ -68,10 +69,11 @@ pub fn send(
     msg: &Message,
     fds: &[RawFd],
     scratch: &mut Vec<u8>,
+    patience: Patience,
 ) -> Result<(), ProtocolError> {
     scratch.clear();
     codec::encode_into(msg, scratch)?;
-    framing::write_frame(stream, scratch, fds)
+    framing::write_frame(stream, scratch, fds, patience)
 }
 
 /// Reads and decodes one frame, using `buf` as the reused read buffer.
@@ -81,8 +83,9 @@ pub fn send(
 pub fn recv(
     stream: &UnixStream,
     buf: &mut Vec<u8>,
+    patience: Patience,
 ) -> Result<(Message, Vec<OwnedFd>), ProtocolError> {
-    let fds = framing::read_frame(stream, buf)?;
+    let fds = framing::read_frame(stream, buf, patience)?;
     let msg = codec::decode(buf)?;
     Ok((msg, fds))
 }

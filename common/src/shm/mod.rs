@@ -3,6 +3,7 @@
 //! doorbell that hands a block from the bridge to the host and back.
 
 pub mod control;
+pub mod deadline;
 pub mod doorbell;
 pub mod events;
 pub mod handoff;

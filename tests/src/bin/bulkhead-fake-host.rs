@@ -16,6 +16,12 @@ fn main() {
         pid: std::process::id(),
     };
     let mut buf = Vec::new();
-    let _ = wire::send(&stream, &Message::Hello(hello), &[], &mut buf);
-    let _ = wire::recv(&stream, &mut buf);
+    let _ = wire::send(
+        &stream,
+        &Message::Hello(hello),
+        &[],
+        &mut buf,
+        wire::Patience::Forever,
+    );
+    let _ = wire::recv(&stream, &mut buf, wire::Patience::Forever);
 }

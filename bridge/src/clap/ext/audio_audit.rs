@@ -3,6 +3,7 @@
 //! `bulkhead_common::alloc_audit`). Offered by every proxy.
 
 use super::super::proxy::with_proxy;
+use crate::guard::write_out;
 use bulkhead_common::alloc_audit::{self, AudioAuditCounts, AudioAuditExt};
 use std::ffi::c_void;
 use std::sync::atomic::Ordering;
@@ -20,11 +21,7 @@ unsafe extern "C" fn get(plugin: *const c_void, out: *mut AudioAuditCounts) -> b
             counts.host_sections = c.host_sections.load(Ordering::Relaxed);
             counts.host_allocations = c.host_allocations.load(Ordering::Relaxed);
         }
-        // SAFETY: the caller passes a writable struct or null.
-        if let Some(out) = unsafe { out.as_mut() } {
-            *out = counts;
-        }
-        region.is_some()
+        write_out(out, counts) && region.is_some()
     })
 }
 

@@ -3,6 +3,7 @@
 
 use super::super::proxy::with_proxy;
 use super::fill_text;
+use crate::guard::{write_out, PlainC};
 use clap_sys::ext::audio_ports::*;
 use clap_sys::plugin::clap_plugin;
 
@@ -24,10 +25,9 @@ unsafe extern "C" fn get(
     info: *mut clap_audio_port_info,
 ) -> bool {
     with_proxy(plugin, false, |p| {
-        // SAFETY: the DAW passes a writable info struct.
-        let Some(info) = (unsafe { info.as_mut() }) else {
+        if info.is_null() {
             return false;
-        };
+        }
         let ports = p.audio_ports();
         let list = if is_input {
             &ports.inputs
@@ -37,21 +37,22 @@ unsafe extern "C" fn get(
         let Some(port) = list.get(index as usize) else {
             return false;
         };
-        info.id = port.id;
-        fill_text(&port.name, &mut info.name);
-        info.flags = port.flags;
-        info.channel_count = port.channel_count;
-        info.in_place_pair = port.in_place_pair;
+        let mut out = clap_audio_port_info::zeroed();
+        out.id = port.id;
+        fill_text(&port.name, &mut out.name);
+        out.flags = port.flags;
+        out.channel_count = port.channel_count;
+        out.in_place_pair = port.in_place_pair;
         let type_index = if is_input { 0 } else { ports.inputs.len() } + index as usize;
         // The type string lives in the cache until the next rescan, as the
         // CLAP contract for `port_type` asks.
-        info.port_type = p
+        out.port_type = p
             .caches()
             .audio_ports
             .as_ref()
             .and_then(|(_, types)| types.get(type_index).and_then(|t| t.as_ref()))
             .map_or(std::ptr::null(), |c| c.as_ptr());
-        true
+        write_out(info, out)
     })
 }
 

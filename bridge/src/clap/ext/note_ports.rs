@@ -3,6 +3,7 @@
 
 use super::super::proxy::{with_proxy, Inner};
 use super::fill_text;
+use crate::guard::{write_out, PlainC};
 use bulkhead_common::protocol::clap::ext::note_ports::{GetNotePorts, NotePorts};
 use clap_sys::ext::note_ports::*;
 use clap_sys::plugin::clap_plugin;
@@ -38,20 +39,20 @@ unsafe extern "C" fn get(
     info: *mut clap_note_port_info,
 ) -> bool {
     with_proxy(plugin, false, |p| {
-        // SAFETY: the DAW passes a writable info struct.
-        let Some(info) = (unsafe { info.as_mut() }) else {
+        if info.is_null() {
             return false;
-        };
+        }
         let n = ports(p);
         let list = if is_input { &n.inputs } else { &n.outputs };
         let Some(port) = list.get(index as usize) else {
             return false;
         };
-        info.id = port.id;
-        info.supported_dialects = port.supported_dialects;
-        info.preferred_dialect = port.preferred_dialect;
-        fill_text(&port.name, &mut info.name);
-        true
+        let mut out = clap_note_port_info::zeroed();
+        out.id = port.id;
+        out.supported_dialects = port.supported_dialects;
+        out.preferred_dialect = port.preferred_dialect;
+        fill_text(&port.name, &mut out.name);
+        write_out(info, out)
     })
 }
 

@@ -3,6 +3,7 @@
 
 use super::super::proxy::{flush_active, with_proxy, Inner};
 use super::fill_text;
+use crate::guard::{write_out, PlainC};
 use bulkhead_common::protocol::clap::ext::params::*;
 use bulkhead_common::shm::events::{pack_to_vec, PackedEvents};
 use clap_sys::events::{clap_event_header, clap_input_events, clap_output_events};
@@ -35,14 +36,12 @@ unsafe extern "C" fn get_info(
     info: *mut clap_param_info,
 ) -> bool {
     with_proxy(plugin, false, |p| {
-        // SAFETY: the DAW passes a writable info struct.
-        let Some(out) = (unsafe { info.as_mut() }) else {
+        if info.is_null() {
             return false;
-        };
-        with_infos(p, |infos| {
-            let Some(i) = infos.get(index as usize) else {
-                return false;
-            };
+        }
+        let filled = with_infos(p, |infos| {
+            let i = infos.get(index as usize)?;
+            let mut out = clap_param_info::zeroed();
             out.id = i.id;
             out.flags = i.flags;
             out.cookie = i.cookie as *mut _;
@@ -51,15 +50,14 @@ unsafe extern "C" fn get_info(
             out.min_value = i.min_value;
             out.max_value = i.max_value;
             out.default_value = i.default_value;
-            true
-        })
+            Some(out)
+        });
+        filled.is_some_and(|v| write_out(info, v))
     })
 }
 
 unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *mut f64) -> bool {
     with_proxy(plugin, false, |p| {
-        // SAFETY: the DAW passes a writable f64 or null.
-        let out = unsafe { out.as_mut() };
         let value = match p.call(GetParamValue { param_id }, p.timeout_main()) {
             Ok(v) => {
                 if let Some(v) = v {
@@ -68,19 +66,17 @@ unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *
                 v
             }
             // While the host is down: the last value, else the default.
-            Err(_) => p.caches().param_values.get(&param_id).copied().or_else(|| {
-                with_infos(p, |i| {
-                    i.iter().find(|i| i.id == param_id).map(|i| i.default_value)
+            // The cache guard must end before `with_infos` takes it again.
+            Err(_) => {
+                let last = p.caches().param_values.get(&param_id).copied();
+                last.or_else(|| {
+                    with_infos(p, |i| {
+                        i.iter().find(|i| i.id == param_id).map(|i| i.default_value)
+                    })
                 })
-            }),
-        };
-        match (value, out) {
-            (Some(v), Some(out)) => {
-                *out = v;
-                true
             }
-            _ => false,
-        }
+        };
+        value.is_some_and(|v| write_out(out, v))
     })
 }
 
@@ -120,11 +116,7 @@ unsafe extern "C" fn text_to_value(
             .to_string_lossy()
             .into_owned();
         match p.query(TextToValue { param_id, text }, None) {
-            Some(v) => {
-                // SAFETY: checked non-null; the DAW passes a writable f64.
-                unsafe { *out = v };
-                true
-            }
+            Some(v) => write_out(out, v),
             None => false,
         }
     })

@@ -58,12 +58,30 @@ fn remember(p: &Inner, bytes: Vec<u8>) {
     *Inner::lock(&p.last_state) = Some(bytes);
 }
 
+/// Keeps bytes the DAW loaded that have not reached a live plugin: a
+/// restart restores them, and saves return them until a plugin holds them.
+fn keep_unloaded(p: &Inner, bytes: &[u8]) {
+    p.state_generation.fetch_add(1, Ordering::AcqRel);
+    *Inner::lock(&p.unloaded_state) = Some(bytes.to_vec());
+    *Inner::lock(&p.last_state) = Some(bytes.to_vec());
+}
+
+/// What a save answers when the plugin cannot: the DAW's last bytes the
+/// plugin never took, else what the plugin last had.
+fn kept(p: &Inner) -> Option<Vec<u8>> {
+    Inner::lock(&p.unloaded_state)
+        .clone()
+        .or_else(|| Inner::lock(&p.last_state).clone())
+}
+
 unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostream) -> bool {
     with_proxy(plugin, false, |p| {
         // SAFETY: the DAW passes a valid stream.
         let Some(stream) = (unsafe { stream.as_ref() }) else {
             return false;
         };
+        // During a restart, answer for the restored plugin.
+        p.link.settle(p.timeout_slow());
         match p.call(Save, p.timeout_slow()) {
             Ok(Ok(s)) => {
                 let ok = write_all(stream, &s.bytes);
@@ -71,16 +89,16 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
                 ok
             }
             Ok(Err(e)) => {
-                tracing::warn!("the plugin failed to save: {e}");
+                tracing::warn!(plugin = p.real_id(), "the plugin failed to save: {e}");
                 false
             }
             Err(e) => {
-                // The plugin cannot answer: hand back what the DAW gave last,
-                // else what the plugin last had, untouched.
-                let kept = Inner::lock(&p.unloaded_state)
-                    .clone()
-                    .or_else(|| Inner::lock(&p.last_state).clone());
-                tracing::warn!("save while the plugin is down ({e}); returning the kept state");
+                let kept = kept(p);
+                tracing::warn!(
+                    plugin = p.real_id(),
+                    "save while the plugin is down ({e}); returning the kept state ({} bytes)",
+                    kept.as_ref().map_or(0, Vec::len)
+                );
                 kept.is_some_and(|b| write_all(stream, &b))
             }
         }
@@ -93,24 +111,55 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
         let Some(bytes) = (unsafe { stream.as_ref() }).and_then(read_all) else {
             return false;
         };
-        match p.call(
-            Load {
-                bytes: bytes.clone(),
-            },
-            p.timeout_slow(),
-        ) {
+        if p.link.failed.load(Ordering::Acquire) {
+            // An explicit act of the DAW: one more try, from these bytes.
+            keep_unloaded(p, &bytes);
+            p.revive();
+            if !p.link.settle(p.timeout_slow()) {
+                tracing::warn!(
+                    plugin = p.real_id(),
+                    "the plugin could not be brought back; the state is kept"
+                );
+                return false;
+            }
+            // The restore loaded exactly these bytes.
+            *Inner::lock(&p.unloaded_state) = None;
+            return true;
+        }
+        p.link.settle(p.timeout_slow());
+        let load = |p: &Inner| {
+            p.call(
+                Load {
+                    bytes: bytes.clone(),
+                },
+                p.timeout_slow(),
+            )
+        };
+        match load(p) {
             Ok(Ok(())) => {
                 remember(p, bytes);
                 true
             }
             Ok(Err(e)) => {
-                tracing::info!("the plugin rejected the state: {e}");
+                tracing::warn!(plugin = p.real_id(), "the plugin rejected the state: {e}");
                 false
             }
             Err(e) => {
-                tracing::warn!("state load failed ({e}); the bytes are kept");
-                p.state_generation.fetch_add(1, Ordering::AcqRel);
-                *Inner::lock(&p.unloaded_state) = Some(bytes);
+                // The host died or hung on these bytes: they are what the
+                // restarted plugin gets, and what saves return until then.
+                tracing::warn!(
+                    plugin = p.real_id(),
+                    "state load failed ({e}); the bytes are kept and loaded into the restarted plugin"
+                );
+                keep_unloaded(p, &bytes);
+                if p.link.settle(p.timeout_slow()) {
+                    // Retried on the new host (the restore may already have
+                    // loaded them; loading twice changes nothing).
+                    if let Ok(Ok(())) = load(p) {
+                        remember(p, bytes);
+                        return true;
+                    }
+                }
                 false
             }
         }

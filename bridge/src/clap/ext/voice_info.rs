@@ -1,6 +1,7 @@
 //! `clap_plugin_voice_info`.
 
 use super::super::proxy::with_proxy;
+use crate::guard::{write_out, PlainC};
 use bulkhead_common::protocol::clap::ext::voice_info::GetVoiceInfo;
 use clap_sys::ext::voice_info::{clap_plugin_voice_info, clap_voice_info};
 use clap_sys::plugin::clap_plugin;
@@ -14,17 +15,13 @@ unsafe extern "C" fn get(plugin: *const clap_plugin, info: *mut clap_voice_info)
             }
             Err(_) => p.caches().voice_info,
         };
-        // SAFETY: the DAW passes a writable info struct or null.
-        let out = unsafe { info.as_mut() };
-        match (v, out) {
-            (Some(v), Some(out)) => {
-                out.voice_count = v.voice_count;
-                out.voice_capacity = v.voice_capacity;
-                out.flags = v.flags;
-                true
-            }
-            _ => false,
-        }
+        v.is_some_and(|v| {
+            let mut out = clap_voice_info::zeroed();
+            out.voice_count = v.voice_count;
+            out.voice_capacity = v.voice_capacity;
+            out.flags = v.flags;
+            write_out(info, out)
+        })
     })
 }
 
