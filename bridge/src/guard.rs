@@ -39,14 +39,17 @@ unsafe impl PlainC for clap_sys::ext::note_ports::clap_note_port_info {}
 unsafe impl PlainC for clap_sys::ext::voice_info::clap_voice_info {}
 
 /// Writes `value` through a DAW out-parameter. The memory behind it may be
-/// uninitialised, so no reference to it is ever formed; a null pointer
-/// writes nothing and returns false.
-pub fn write_out<T>(out: *mut T, value: T) -> bool {
+/// uninitialised, so no reference to it is ever formed; a null or
+/// misaligned pointer writes nothing and returns false.
+///
+/// # Safety
+/// `out` is null or points to memory writable for one `T`.
+pub unsafe fn write_out<T>(out: *mut T, value: T) -> bool {
     if out.is_null() || !out.is_aligned() {
         return false;
     }
-    // SAFETY: non-null and aligned; the DAW passes writable memory for one
-    // `T`, and `write` does not read or drop what was there.
+    // SAFETY: non-null and aligned, writable per the contract; `write` does
+    // not read or drop what was there.
     unsafe { out.write(value) };
     true
 }

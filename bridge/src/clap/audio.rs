@@ -6,7 +6,7 @@
 use super::callbacks::DawHost;
 use super::link::Link;
 use bulkhead_common::shm::control::{port_flags, AudioOp};
-use bulkhead_common::shm::deadline::{BlockClock, Limits};
+use bulkhead_common::shm::deadline::{self, Limits};
 use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
 use bulkhead_common::shm::handoff::Caller;
@@ -32,8 +32,10 @@ pub struct AudioState {
     blocks: u64,
     /// How we wait for the host's answers (spin or sleep at once).
     caller: Caller,
-    /// The DAW's pace, which decides how long a block may take.
-    clock: BlockClock,
+    sample_rate: f64,
+    /// The DAW's audio thread runs with realtime scheduling (re-read with
+    /// the scheduling now and then): blocks get live deadlines.
+    realtime_thread: bool,
     /// The wait chosen for the block being handed over (other operations
     /// get the policy's).
     block_wait: Option<Duration>,
@@ -69,7 +71,8 @@ impl AudioState {
             in_sync: true,
             blocks: 0,
             caller: Caller::default(),
-            clock: BlockClock::new(sample_rate),
+            sample_rate,
+            realtime_thread: false,
             block_wait: None,
         })
     }
@@ -384,6 +387,7 @@ impl AudioState {
         if self.blocks.is_multiple_of(4096) {
             let (policy, priority) = current_scheduling();
             c.sched_policy.store(policy, Ordering::Relaxed);
+            self.realtime_thread = deadline::is_realtime_policy(policy);
             c.sched_priority.store(priority, Ordering::Relaxed);
         }
         self.blocks += 1;
@@ -409,15 +413,18 @@ impl AudioState {
                 };
             }
         }
+        let audio_ms = self.link.audio_timeout_ms.load(Ordering::Relaxed);
         let limits = Limits {
-            audio_ms: self.link.audio_timeout_ms.load(Ordering::Relaxed),
+            audio_ms,
             offline_ms: self
                 .link
                 .offline
                 .load(Ordering::Relaxed)
-                .then(|| self.link.audio_timeout_ms.load(Ordering::Relaxed)),
+                .then_some(audio_ms),
+            realtime_thread: self.realtime_thread,
+            sample_rate: self.sample_rate,
         };
-        self.block_wait = Some(self.clock.begin(Instant::now(), p.frames_count, limits));
+        self.block_wait = Some(deadline::block_wait(p.frames_count, &limits));
         if !self.roundtrip(AudioOp::Process) {
             self.block_wait = None;
             self.copy_audio_out(outputs, frames, true);

@@ -21,7 +21,9 @@ unsafe extern "C" fn get(plugin: *const c_void, out: *mut AudioAuditCounts) -> b
             counts.host_sections = c.host_sections.load(Ordering::Relaxed);
             counts.host_allocations = c.host_allocations.load(Ordering::Relaxed);
         }
-        write_out(out, counts) && region.is_some()
+        // SAFETY: the caller's out-parameter for this call.
+        let written = unsafe { write_out(out, counts) };
+        written && region.is_some()
     })
 }
 

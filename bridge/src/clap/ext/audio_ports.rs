@@ -52,7 +52,10 @@ unsafe extern "C" fn get(
             .as_ref()
             .and_then(|(_, types)| types.get(type_index).and_then(|t| t.as_ref()))
             .map_or(std::ptr::null(), |c| c.as_ptr());
-        write_out(info, out)
+        {
+            // SAFETY: the DAW's out-parameter for this call.
+            unsafe { write_out(info, out) }
+        }
     })
 }
 

@@ -52,7 +52,10 @@ unsafe extern "C" fn get(
         out.supported_dialects = port.supported_dialects;
         out.preferred_dialect = port.preferred_dialect;
         fill_text(&port.name, &mut out.name);
-        write_out(info, out)
+        {
+            // SAFETY: the DAW's out-parameter for this call.
+            unsafe { write_out(info, out) }
+        }
     })
 }
 

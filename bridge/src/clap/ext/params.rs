@@ -52,7 +52,10 @@ unsafe extern "C" fn get_info(
             out.default_value = i.default_value;
             Some(out)
         });
-        filled.is_some_and(|v| write_out(info, v))
+        filled.is_some_and(|v| {
+            // SAFETY: the DAW's out-parameter for this call.
+            unsafe { write_out(info, v) }
+        })
     })
 }
 
@@ -76,7 +79,10 @@ unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *
                 })
             }
         };
-        value.is_some_and(|v| write_out(out, v))
+        value.is_some_and(|v| {
+            // SAFETY: the DAW's out-parameter for this call.
+            unsafe { write_out(out, v) }
+        })
     })
 }
 
@@ -116,7 +122,10 @@ unsafe extern "C" fn text_to_value(
             .to_string_lossy()
             .into_owned();
         match p.query(TextToValue { param_id, text }, None) {
-            Some(v) => write_out(out, v),
+            Some(v) => {
+                // SAFETY: the DAW's out-parameter for this call.
+                unsafe { write_out(out, v) }
+            }
             None => false,
         }
     })

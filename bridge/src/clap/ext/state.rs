@@ -58,12 +58,11 @@ fn remember(p: &Inner, bytes: Vec<u8>) {
     *Inner::lock(&p.last_state) = Some(bytes);
 }
 
-/// Keeps bytes the DAW loaded that have not reached a live plugin: a
-/// restart restores them, and saves return them until a plugin holds them.
+/// Keeps bytes the DAW loaded that have not reached a live plugin: saves
+/// return them, untouched, until a plugin holds them.
 fn keep_unloaded(p: &Inner, bytes: &[u8]) {
     p.state_generation.fetch_add(1, Ordering::AcqRel);
     *Inner::lock(&p.unloaded_state) = Some(bytes.to_vec());
-    *Inner::lock(&p.last_state) = Some(bytes.to_vec());
 }
 
 /// What a save answers when the plugin cannot: the DAW's last bytes the
@@ -82,6 +81,17 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
         };
         // During a restart, answer for the restored plugin.
         p.link.settle(p.timeout_slow());
+        // Bytes the DAW gave that no plugin took are its own: they go back
+        // untouched rather than being replaced by the older state the
+        // plugin runs with.
+        if let Some(bytes) = Inner::lock(&p.unloaded_state).clone() {
+            tracing::warn!(
+                plugin = p.real_id(),
+                "saving the {} bytes the DAW loaded last, which the plugin never took",
+                bytes.len()
+            );
+            return write_all(stream, &bytes);
+        }
         match p.call(Save, p.timeout_slow()) {
             Ok(Ok(s)) => {
                 let ok = write_all(stream, &s.bytes);
@@ -114,6 +124,7 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
         if p.link.failed.load(Ordering::Acquire) {
             // An explicit act of the DAW: one more try, from these bytes.
             keep_unloaded(p, &bytes);
+            *Inner::lock(&p.last_state) = Some(bytes.clone());
             p.revive();
             if !p.link.settle(p.timeout_slow()) {
                 tracing::warn!(
@@ -145,19 +156,29 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
                 false
             }
             Err(e) => {
-                // The host died or hung on these bytes: they are what the
-                // restarted plugin gets, and what saves return until then.
+                // The host died or hung during the load. The restart brings
+                // the plugin back with its last good state, then the load
+                // is tried once more there; bytes that crash it again are
+                // kept and returned by saves, never lost.
                 tracing::warn!(
                     plugin = p.real_id(),
-                    "state load failed ({e}); the bytes are kept and loaded into the restarted plugin"
+                    "state load failed ({e}); retrying it on the restarted plugin"
                 );
                 keep_unloaded(p, &bytes);
                 if p.link.settle(p.timeout_slow()) {
-                    // Retried on the new host (the restore may already have
-                    // loaded them; loading twice changes nothing).
-                    if let Ok(Ok(())) = load(p) {
-                        remember(p, bytes);
-                        return true;
+                    match load(p) {
+                        Ok(Ok(())) => {
+                            remember(p, bytes);
+                            return true;
+                        }
+                        Ok(Err(e)) => tracing::warn!(
+                            plugin = p.real_id(),
+                            "the restarted plugin rejected the state: {e}"
+                        ),
+                        Err(e) => tracing::warn!(
+                            plugin = p.real_id(),
+                            "the retried state load failed too ({e}); the bytes are kept"
+                        ),
                     }
                 }
                 false

@@ -20,7 +20,10 @@ unsafe extern "C" fn get(plugin: *const clap_plugin, info: *mut clap_voice_info)
             out.voice_count = v.voice_count;
             out.voice_capacity = v.voice_capacity;
             out.flags = v.flags;
-            write_out(info, out)
+            {
+                // SAFETY: the DAW's out-parameter for this call.
+                unsafe { write_out(info, out) }
+            }
         })
     })
 }
