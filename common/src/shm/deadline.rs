@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn a_realtime_daw_waits_about_one_block() {
         let d = block_wait(512, &live(1_000));
-        assert_eq!(d, Duration::from_secs_f64(1024.0 / 48_000.0));
+        assert_eq!(d, Duration::from_secs_f64(512.0 / 48_000.0) * 2);
         assert_eq!(block_wait(16, &live(1_000)), MIN_LIVE);
         assert_eq!(block_wait(4096, &live(5)), Duration::from_millis(5));
     }
