@@ -155,6 +155,74 @@ impl Policy {
     pub fn ms(v: u64) -> std::time::Duration {
         std::time::Duration::from_millis(v)
     }
+
+    /// Checks every field against its sane range; a value outside it (a
+    /// zero audio deadline, a timeout that would overflow a clock) is
+    /// replaced by the default. Returns one message per repaired field,
+    /// naming the field, the value and what is used instead.
+    pub fn repair(&mut self) -> Vec<String> {
+        const DAY_MS: u64 = 86_400_000;
+        let d = Self::default();
+        let mut problems = Vec::new();
+        let mut check =
+            |name: &str, value: &mut u64, range: std::ops::RangeInclusive<u64>, default: u64| {
+                if !range.contains(value) {
+                    problems.push(format!(
+                        "policy.{name} = {value} is outside {}..={}; using the default {default}",
+                        range.start(),
+                        range.end()
+                    ));
+                    *value = default;
+                }
+            };
+        check(
+            "crash_window_ms",
+            &mut self.crash_window_ms,
+            1..=DAY_MS,
+            d.crash_window_ms,
+        );
+        check(
+            "main_timeout_ms",
+            &mut self.main_timeout_ms,
+            1..=3_600_000,
+            d.main_timeout_ms,
+        );
+        check(
+            "slow_timeout_ms",
+            &mut self.slow_timeout_ms,
+            1..=DAY_MS,
+            d.slow_timeout_ms,
+        );
+        check(
+            "audio_timeout_ms",
+            &mut self.audio_timeout_ms,
+            1..=60_000,
+            d.audio_timeout_ms,
+        );
+        check(
+            "hang_timeout_ms",
+            &mut self.hang_timeout_ms,
+            1..=3_600_000,
+            d.hang_timeout_ms,
+        );
+        if self.state_refresh_ms != 0 {
+            check(
+                "state_refresh_ms",
+                &mut self.state_refresh_ms,
+                100..=DAY_MS,
+                d.state_refresh_ms,
+            );
+        }
+        let mut crashes = u64::from(self.max_crashes);
+        check(
+            "max_crashes",
+            &mut crashes,
+            1..=1_000,
+            u64::from(d.max_crashes),
+        );
+        self.max_crashes = crashes as u32;
+        problems
+    }
 }
 
 /// Where the manifest of the bridged copy at `copy` lives.
@@ -459,6 +527,9 @@ impl Manifest {
                 "cannot read the plugin file (the host will say why): {e}"
             ),
         }
+        for problem in m.policy.repair() {
+            tracing::warn!("manifest {}: {problem}", path.display());
+        }
         Ok(m)
     }
 
@@ -595,6 +666,29 @@ mod tests {
         assert!(m.plugin_file.is_some());
         assert_eq!(std::fs::read_to_string(path_for(&copy)).unwrap(), text);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn absurd_policy_values_are_named_and_replaced_by_defaults() {
+        let mut p = Policy {
+            audio_timeout_ms: 0,
+            slow_timeout_ms: u64::MAX,
+            max_crashes: 0,
+            state_refresh_ms: 0,
+            ..Policy::default()
+        };
+        let problems = p.repair();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems[1].contains("policy.audio_timeout_ms = 0"),
+            "{problems:?}"
+        );
+        assert!(problems[0].contains(&format!("policy.slow_timeout_ms = {}", u64::MAX)));
+        assert_eq!(p.audio_timeout_ms, 1_000);
+        assert_eq!(p.slow_timeout_ms, 60_000);
+        assert_eq!(p.max_crashes, 3);
+        assert_eq!(p.state_refresh_ms, 0, "0 means never and is valid");
+        assert!(Policy::default().repair().is_empty());
     }
 
     #[test]

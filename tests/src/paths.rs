@@ -76,11 +76,74 @@ pub(crate) fn find_built(file: &str) -> std::result::Result<PathBuf, Vec<PathBuf
         .into_iter()
         .map(|d| d.join(file))
         .collect();
-    searched
+    let found = searched
         .iter()
         .find(|p| p.is_file())
         .cloned()
-        .ok_or(searched)
+        .ok_or(searched)?;
+    refuse_stale(&found);
+    Ok(found)
+}
+
+/// The source folders a build product the tests load is made from (the
+/// test binaries themselves are rebuilt by `cargo test`).
+fn sources_of(file: &str) -> Vec<String> {
+    let sample = file
+        .strip_prefix("libbulkhead_sample_")
+        .and_then(|s| s.strip_suffix(".so"));
+    match (file, sample) {
+        (_, Some(name)) => vec![
+            format!("tests/plugins/{}", name.replace('_', "-")),
+            "tests/plugins/support".into(),
+        ],
+        ("libbulkhead_bridge.so", _) => vec!["common".into(), "bridge".into()],
+        ("libbulkhead_shim.so", _) => vec!["shim".into()],
+        ("bulkhead-host", _) => vec!["common".into(), "host".into()],
+        _ => Vec::new(),
+    }
+}
+
+/// The newest modification time of the Rust sources under `dirs`.
+fn newest_source(dirs: &[String]) -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "target") {
+                    walk(&path, newest);
+                }
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                if let Ok(m) = e.metadata().and_then(|m| m.modified()) {
+                    *newest = Some(newest.map_or(m, |n| n.max(m)));
+                }
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut newest = None;
+    for d in dirs {
+        walk(&root.join(d), &mut newest);
+    }
+    newest
+}
+
+/// A test that loads a plugin or binary built before its sources changed
+/// would test old code: stop at once, saying what to run.
+fn refuse_stale(artifact: &Path) {
+    let file = artifact.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    let Some(newest) = newest_source(&sources_of(file)) else {
+        return;
+    };
+    let built = std::fs::metadata(artifact).and_then(|m| m.modified());
+    if built.is_ok_and(|b| b < newest) {
+        panic!(
+            "{} is older than the workspace sources: run `cargo build --workspace` before `cargo test --workspace`",
+            artifact.display()
+        );
+    }
 }
 
 /// Path of the built sample plugin `name` (e.g. `"gain"` for package `bulkhead-sample-gain`).

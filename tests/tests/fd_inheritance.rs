@@ -16,8 +16,12 @@ fn a_daw_file_without_cloexec_is_absent_from_the_host() {
     assert!(fd >= 0);
 
     let lib = PluginLibrary::load(bridged_sample("gain").unwrap()).unwrap();
-    let inst =
-        Instance::new(&lib, "bulkhead.org.bulkhead.sample.gain", HostConfig::default()).unwrap();
+    let inst = Instance::new(
+        &lib,
+        "bulkhead.org.bulkhead.sample.gain",
+        HostConfig::default(),
+    )
+    .unwrap();
     let hosts = host_processes_of(std::process::id());
     assert!(!hosts.is_empty());
     for pid in hosts {

@@ -104,7 +104,14 @@ fn a_save_right_after_creation_on_a_stopped_host_is_never_empty() {
     assert!(saved.starts_with(b"BHBIG001"), "the initial state is held");
     replaced(old);
     let direct = PluginLibrary::load(sample_plugin_path("bigstate").unwrap()).unwrap();
-    let mut d = Instance::new(&direct, "org.bulkhead.sample.bigstate", HostConfig::default())
-        .unwrap();
-    assert!(saved == d.save_state().unwrap(), "it is the fresh plugin's state");
+    let mut d = Instance::new(
+        &direct,
+        "org.bulkhead.sample.bigstate",
+        HostConfig::default(),
+    )
+    .unwrap();
+    assert!(
+        saved == d.save_state().unwrap(),
+        "it is the fresh plugin's state"
+    );
 }
