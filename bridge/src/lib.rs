@@ -6,7 +6,8 @@
 pub mod clap;
 pub mod error;
 pub mod guard;
-pub mod host_process;
+pub mod process;
+pub mod supervision;
 
 pub use error::BridgeError;
 

@@ -38,7 +38,11 @@ use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this bulkhead writes. Version 2 added `group`; version 1
+/// manifests are still read.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format still read.
+pub const OLDEST_FORMAT: u32 = 1;
 pub const SUFFIX: &str = ".bulkhead.json";
 /// A manifest larger than this is refused unread (a real one is a few
 /// hundred bytes).
@@ -52,7 +56,7 @@ pub enum ManifestError {
     Io(PathBuf, std::io::Error),
     #[error("manifest {0} is malformed: {1}")]
     Malformed(PathBuf, String),
-    #[error("manifest {path} has format {found}, this bulkhead reads format {FORMAT_VERSION}")]
+    #[error("manifest {path} has format {found}, this bulkhead reads formats {OLDEST_FORMAT} to {FORMAT_VERSION}")]
     Version { path: PathBuf, found: u32 },
     #[error(
         "manifest {path} is {size} bytes, more than a manifest may be \
@@ -94,6 +98,11 @@ pub struct Manifest {
     /// following the defaults.
     #[serde(default, skip_serializing_if = "Policy::is_default")]
     pub policy: Policy,
+    /// Instances whose manifests name the same group share one host
+    /// process (within one DAW process and bridge library); without one,
+    /// each instance gets its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The real plugin file as it was when the manifest was loaded (`None`
     /// when it could not be read; the host then reports why). Never part of
     /// the manifest file.
@@ -476,6 +485,7 @@ impl Manifest {
             plugin,
             host: None,
             policy: Policy::default(),
+            group: None,
             plugin_file: None,
         }
     }
@@ -494,7 +504,7 @@ impl Manifest {
         let text = read_manifest(&path)?;
         let mut m: Manifest = serde_json::from_str(&text)
             .map_err(|e| ManifestError::Malformed(path.clone(), e.to_string()))?;
-        if m.format != FORMAT_VERSION {
+        if !(OLDEST_FORMAT..=FORMAT_VERSION).contains(&m.format) {
             return Err(ManifestError::Version {
                 path,
                 found: m.format,

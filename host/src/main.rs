@@ -26,7 +26,9 @@ static ALLOCATOR: bulkhead_common::alloc_audit::AuditedAllocator =
 
 struct Args {
     socket_fd: i32,
-    plugin: PathBuf,
+    /// The plugin file to serve; a process serving a group is told each
+    /// object's file when it is created.
+    plugin: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, HostError> {
@@ -37,6 +39,10 @@ fn parse_args() -> Result<Args, HostError> {
         match a.as_str() {
             "--socket-fd" => socket_fd = it.next().and_then(|v| v.parse().ok()),
             "--plugin" => plugin = it.next().map(PathBuf::from),
+            // Only labels the log (read in `main`).
+            "--group" => {
+                it.next();
+            }
             "--version" => {
                 println!(
                     "bulkhead-host {} (protocol {}, build {})",
@@ -51,7 +57,7 @@ fn parse_args() -> Result<Args, HostError> {
     }
     Ok(Args {
         socket_fd: socket_fd.ok_or_else(|| HostError::Usage("--socket-fd N is required".into()))?,
-        plugin: plugin.ok_or_else(|| HostError::Usage("--plugin PATH is required".into()))?,
+        plugin,
     })
 }
 
@@ -116,8 +122,17 @@ fn run() -> Result<(), HostError> {
 }
 
 fn main() {
-    let plugin = std::env::args_os().skip_while(|a| a != "--plugin").nth(1);
-    logging::init_for("host", plugin.as_deref());
+    let arg = |name: &str| std::env::args_os().skip_while(|a| a != name).nth(1);
+    // A group's process serves several plugins: it is named by the group.
+    let label = match arg("--group") {
+        Some(g) => {
+            let mut l = std::ffi::OsString::from("group ");
+            l.push(g);
+            Some(l)
+        }
+        None => arg("--plugin"),
+    };
+    logging::init_for("host", label.as_deref());
     match run() {
         Ok(()) | Err(HostError::Disconnected) => {
             tracing::debug!("bridge gone; host exiting");

@@ -31,7 +31,8 @@ fn version_mismatch_is_a_clear_error() {
         text.contains("protocol 999"),
         "names the peer's version: {text}"
     );
-    assert!(text.contains("protocol 1"), "names ours: {text}");
+    let ours = format!("protocol {}", bulkhead_common::handshake::PROTOCOL_VERSION);
+    assert!(text.contains(&ours), "names ours: {text}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use super::factory::BundleFactory;
 use crate::guard::ffi_guard;
-use crate::host_process::{find_host, host_candidates, Hooks, HostProcess};
+use crate::process::{find_host, host_candidates, Hooks, HostProcess};
 use crate::BridgeError;
 use bulkhead_common::manifest::{Manifest, Policy, BRIDGE_MARKER};
 use bulkhead_common::protocol::clap::plugin::{ListPlugins, PluginDescriptor};
@@ -171,7 +171,7 @@ pub fn library_dir() -> Option<PathBuf> {
 }
 
 fn list_descriptors(host: &Path, plugin: &Path) -> Result<Vec<PluginDescriptor>, BridgeError> {
-    let process = HostProcess::spawn(host, plugin, Hooks::none())?;
+    let process = HostProcess::spawn(host, Some(plugin), None, Hooks::none())?;
     let list = process.call(
         0,
         ListPlugins,

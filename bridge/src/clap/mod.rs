@@ -6,5 +6,5 @@ pub mod entry;
 mod ext;
 mod factory;
 mod link;
+mod member;
 mod proxy;
-mod supervisor;

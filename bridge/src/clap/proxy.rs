@@ -8,15 +8,16 @@ use super::callbacks::DawHost;
 use super::entry::Bundle;
 use super::ext;
 use super::link::Link;
-use super::supervisor::{self, Supervisor};
 use crate::guard::ffi_guard;
-use crate::host_process::{Hooks, HostProcess};
+use crate::process::HostProcess;
+use crate::supervision::{HostGroup, Member};
 use crate::BridgeError;
 use bulkhead_common::alloc_audit::AudioSection;
 use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::clap::ext::*;
 use bulkhead_common::protocol::clap::plugin::*;
 use bulkhead_common::protocol::clap::MainCallback;
+use bulkhead_common::protocol::wire::Callback;
 use bulkhead_common::protocol::Request;
 use bulkhead_common::shm::{AudioLayout, AudioOp, ShmLayout, ShmRegion};
 use clap_sys::host::clap_host;
@@ -80,6 +81,8 @@ pub struct Inner {
     /// Held by the DAW's activate/deactivate and by a restart, so that a
     /// restored host sees the activation state the DAW last set.
     pub lifecycle: Mutex<()>,
+    /// When the state was last saved in the background.
+    pub last_refresh: Mutex<Option<std::time::Instant>>,
 }
 
 pub struct Proxy {
@@ -88,7 +91,6 @@ pub struct Proxy {
     bundle: Arc<Bundle>,
     index: usize,
     inner: OnceLock<Arc<Inner>>,
-    supervisor: Mutex<Option<Supervisor>>,
     /// Only touched by the audio thread while active, and by the main thread
     /// while inactive (CLAP's threading rules make these exclusive).
     audio: UnsafeCell<Option<AudioState>>,
@@ -121,19 +123,6 @@ pub fn with_proxy<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Inn
     }
 }
 
-/// Hooks for a host process serving `link`: thread-safe callbacks go to the
-/// DAW at once, main-thread ones are announced; a death stops the audio.
-pub fn hooks(daw: &Arc<DawHost>, link: &Arc<Link>) -> Hooks {
-    let cb_daw = Arc::clone(daw);
-    let death_link = Arc::clone(link);
-    Hooks {
-        on_callback: Arc::new(move |_, cb: &MainCallback| {
-            cb_daw.on_any_thread(cb);
-        }),
-        on_death: Arc::new(move || death_link.mark_down()),
-    }
-}
-
 impl Inner {
     pub fn real_id(&self) -> &str {
         &self.bundle.descriptors[self.index].real.id
@@ -155,39 +144,38 @@ impl Inner {
         Policy::ms(self.policy.slow_timeout_ms)
     }
 
-    /// Starts a host process and creates the plugin in it; the caller
-    /// decides what callbacks arriving meanwhile do.
-    pub fn start_host(
+    /// Creates the plugin in `process` (which may hold other objects of the
+    /// group); the caller decides what callbacks arriving meanwhile do.
+    pub fn create_on(
         &self,
+        process: &HostProcess,
         on_callback: &mut dyn FnMut(MainCallback),
-    ) -> Result<(Arc<HostProcess>, CreatedPlugin), BridgeError> {
-        let process = Arc::new(HostProcess::spawn(
-            &self.bundle.host_binary,
-            &self.bundle.manifest.plugin,
-            hooks(&self.daw, &self.link),
-        )?);
-        let created = process.call(
+    ) -> Result<CreatedPlugin, BridgeError> {
+        let created = self.call_on(
+            process,
             0,
             CreatePlugin {
                 plugin_id: self.real_id().to_string(),
+                plugin: Some(self.bundle.manifest.plugin.clone()),
                 host: self.daw.identity(),
                 caps: self.daw.capabilities(),
             },
             &[],
             self.timeout_slow(),
-            &mut |_, cb| on_callback(cb),
+            on_callback,
         )??;
         // Known before the DAW is asked anything on the plugin's behalf: a
         // host may check that the plugin has the matching extension.
         let _ = self.extensions.set(created.extensions);
-        process.call(
+        self.call_on(
+            process,
             created.instance,
             self.daw.answers(&created.extensions),
             &[],
             self.timeout_main(),
-            &mut |_, cb| on_callback(cb),
+            on_callback,
         )?;
-        Ok((process, created))
+        Ok(created)
     }
 
     /// A call to the current host; `on_callback` serves callbacks that
@@ -221,11 +209,13 @@ impl Inner {
         timeout: Duration,
         on_callback: &mut dyn FnMut(MainCallback),
     ) -> Result<R::Response, BridgeError> {
+        let group = &self.link.group;
         let r = process.call(instance, req, fds, timeout, &mut |inst, cb| {
-            if inst == instance {
+            // Callbacks of the object we created are ours before it has an
+            // id (instance 0 asks for a new one).
+            let waiting = if instance == 0 { inst } else { instance };
+            if let Some(Callback::Clap(cb)) = group.route_elsewhere(waiting, inst, cb) {
                 on_callback(cb)
-            } else {
-                self.link.check_instance(inst);
             }
         });
         if let Err(BridgeError::Timeout(d)) = &r {
@@ -233,7 +223,8 @@ impl Inner {
                 plugin = self.real_id(),
                 "no answer within {d:?}; the host is hung"
             );
-            self.link.hung.store(true, Ordering::Release);
+            group.hung.store(true, Ordering::Release);
+            group.nudge();
         }
         r
     }
@@ -344,15 +335,7 @@ impl Inner {
     /// activation): the supervisor tries once more with a fresh crash
     /// budget. Calls that settle wait for that attempt.
     pub fn revive(&self) {
-        if self.link.failed.load(Ordering::Acquire) {
-            tracing::warn!(
-                plugin = self.real_id(),
-                "the DAW asked for a failed plugin: trying again"
-            );
-            self.link.set_restoring(true);
-            self.link.revive.store(true, Ordering::Release);
-            self.link.nudge();
-        }
+        self.link.group.revive();
     }
 
     pub fn is_active(&self) -> bool {
@@ -382,7 +365,6 @@ impl Proxy {
             bundle,
             index,
             inner: OnceLock::new(),
-            supervisor: Mutex::new(None),
             audio: UnsafeCell::new(None),
         });
         let raw = Box::into_raw(proxy);
@@ -397,11 +379,17 @@ impl Proxy {
         // SAFETY: the DAW's host pointer, valid for our life; init runs on
         // the main thread.
         let daw = Arc::new(unsafe { DawHost::query(self.daw_host) });
+        let group = HostGroup::join(
+            self.bundle.manifest.group.as_deref(),
+            &self.bundle.host_binary,
+            &self.bundle.manifest.plugin,
+        );
         let inner = Arc::new(Inner {
             bundle: Arc::clone(&self.bundle),
             index: self.index,
             daw,
-            link: Arc::new(Link::default()),
+            link: Arc::new(Link::new(group)),
+            last_refresh: Mutex::new(None),
             policy: self.bundle.manifest.policy,
             extensions: OnceLock::new(),
             caches: Mutex::new(Caches::default()),
@@ -417,9 +405,12 @@ impl Proxy {
         // Set first: the DAW may query our extensions while init runs.
         inner.set_audio_timeout(None);
         let _ = self.inner.set(Arc::clone(&inner));
-        let (process, created) = inner.start_host(&mut |cb| inner.serve_callback(&cb))?;
-        inner.link.connect(process, created.instance);
-        if created.extensions.state {
+        let member: Arc<dyn Member> = Arc::clone(&inner) as Arc<dyn Member>;
+        inner.link.group.attach(member, |process| {
+            let created = inner.create_on(process, &mut |cb| inner.serve_callback(&cb))?;
+            Ok(created.instance)
+        })?;
+        if inner.extensions.get().is_some_and(|e| e.state) {
             // From the moment the instance exists, a save has bytes to
             // return, even if the host hangs before any background save.
             match inner.call(state::Save, inner.timeout_slow()) {
@@ -431,8 +422,6 @@ impl Proxy {
                 Err(e) => tracing::warn!(plugin = inner.real_id(), "initial state save: {e}"),
             }
         }
-        let watcher = supervisor::start(inner).map_err(bulkhead_common::ProtocolError::Io)?;
-        *Inner::lock(&self.supervisor) = Some(watcher);
         Ok(())
     }
 
@@ -554,15 +543,22 @@ unsafe extern "C" fn destroy(plugin: *const clap_plugin) {
         let Some(p) = (unsafe { proxy(plugin) }) else {
             return;
         };
-        if let Some(s) = Inner::lock(&p.supervisor).take() {
-            s.stop();
-        }
         if let Some(inner) = p.inner() {
             p.deactivate(inner);
-            if inner.link.process().is_some() {
-                let _ = inner.call(DestroyPlugin, inner.timeout_main());
+            // Out of the group first, so no restart recreates it; then the
+            // remote object goes (the process with it, if it was the last).
+            let member: Arc<dyn Member> = Arc::clone(inner) as Arc<dyn Member>;
+            let process = inner.link.group.detach(&member);
+            if let (Some(process), Some(_)) = (process, inner.link.disconnect()) {
+                let _ = inner.call_on(
+                    &process,
+                    inner.link.instance(),
+                    DestroyPlugin,
+                    &[],
+                    inner.timeout_main(),
+                    &mut |cb| inner.serve_callback(&cb),
+                );
             }
-            drop(inner.link.take_process());
         }
         // SAFETY: plugin_data is the box leaked in `create`; nothing uses it
         // after destroy.
@@ -699,8 +695,9 @@ unsafe extern "C" fn on_main_thread(plugin: *const clap_plugin) {
             inner.serve_callback(cb);
         }
         if let Some(process) = inner.link.process() {
+            let own = inner.link.instance();
             process.drain_callbacks(&mut |inst, cb| {
-                if inner.link.check_instance(inst) {
+                if let Some(Callback::Clap(cb)) = inner.link.group.route_elsewhere(own, inst, cb) {
                     inner.serve_callback(&cb)
                 }
             });

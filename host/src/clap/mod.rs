@@ -26,7 +26,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
@@ -48,8 +48,8 @@ pub struct Instance {
 }
 
 pub struct ClapServer {
-    plugin_path: PathBuf,
-    entry: Option<PluginEntry>,
+    plugin_path: Option<PathBuf>,
+    entries: HashMap<PathBuf, PluginEntry>,
     outbox: Arc<Outbox>,
     pub wake: Arc<OwnedFd>,
     pub instances: HashMap<InstanceId, Instance>,
@@ -63,10 +63,10 @@ fn text(s: Option<&CStr>) -> Option<String> {
 }
 
 impl ClapServer {
-    pub fn new(plugin_path: PathBuf, outbox: Arc<Outbox>, wake: Arc<OwnedFd>) -> Self {
+    pub fn new(plugin_path: Option<PathBuf>, outbox: Arc<Outbox>, wake: Arc<OwnedFd>) -> Self {
         Self {
             plugin_path,
-            entry: None,
+            entries: HashMap::new(),
             outbox,
             wake,
             instances: HashMap::new(),
@@ -75,38 +75,43 @@ impl ClapServer {
         }
     }
 
-    fn entry(&mut self) -> Remote<&PluginEntry> {
-        if self.entry.is_none() {
-            if !self.plugin_path.exists() {
+    /// The entry of `path` (default: the file this process was started
+    /// for), loaded once per file: a process serving a group holds several.
+    fn entry(&mut self, path: Option<&Path>) -> Remote<&PluginEntry> {
+        let path = match path.or(self.plugin_path.as_deref()) {
+            Some(p) => p.to_path_buf(),
+            None => return Err(RemoteError::new("no plugin file named")),
+        };
+        if !self.entries.contains_key(&path) {
+            if !path.exists() {
                 return Err(RemoteError::new(format!(
                     "plugin file {} does not exist",
-                    self.plugin_path.display()
+                    path.display()
                 )));
             }
             // A bridged copy would start hosts of its own, without bound.
-            match bulkhead_common::manifest::bridged_copy_reason(&self.plugin_path) {
+            match bulkhead_common::manifest::bridged_copy_reason(&path) {
                 Ok(None) => {}
                 Ok(Some(reason)) => {
                     return Err(RemoteError::new(format!(
                         "refusing to load {}: it {reason}, not a real plugin",
-                        self.plugin_path.display()
+                        path.display()
                     )))
                 }
                 Err(e) => {
                     return Err(RemoteError::new(format!(
                         "cannot read {}: {e}",
-                        self.plugin_path.display()
+                        path.display()
                     )))
                 }
             }
             // SAFETY: loading a plugin library runs its initialisers; that is
             // the point of this process, which exists to contain them.
-            let entry = unsafe { PluginEntry::load(&self.plugin_path) }.map_err(|e| {
-                RemoteError::new(format!("cannot load {}: {e}", self.plugin_path.display()))
-            })?;
-            self.entry = Some(entry);
+            let entry = unsafe { PluginEntry::load(&path) }
+                .map_err(|e| RemoteError::new(format!("cannot load {}: {e}", path.display())))?;
+            self.entries.insert(path.clone(), entry);
         }
-        Ok(self.entry.as_ref().expect("entry was just set"))
+        Ok(&self.entries[&path])
     }
 
     fn instance(&mut self, id: InstanceId) -> Option<&mut Instance> {
@@ -165,7 +170,7 @@ fn with_event_lists<R>(
 
 impl MainHandler for ClapServer {
     fn list_plugins(&mut self, _: InstanceId, _: ListPlugins) -> Remote<Vec<PluginDescriptor>> {
-        let entry = self.entry()?;
+        let entry = self.entry(None)?;
         let factory = entry
             .get_plugin_factory()
             .ok_or_else(|| RemoteError::new("the plugin file has no plugin factory"))?;
@@ -199,7 +204,7 @@ impl MainHandler for ClapServer {
         let h = &req.host;
         let info = HostInfo::new(&h.name, &h.vendor, &h.url, &h.version)
             .map_err(|_| RemoteError::new("host identity contains a NUL byte"))?;
-        let entry = self.entry()?;
+        let entry = self.entry(req.plugin.as_deref())?;
         let callback_requested = Arc::new(AtomicBool::new(false));
         let audio_flags = Arc::new(AtomicU32::new(0));
         let registry = Rc::new(RefCell::new(MainLoopRegistry::default()));

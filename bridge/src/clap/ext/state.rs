@@ -80,7 +80,7 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
             return false;
         };
         // During a restart, answer for the restored plugin.
-        p.link.settle(p.timeout_slow());
+        p.link.group.settle(p.timeout_slow());
         // Bytes the DAW gave that no plugin took are its own: they go back
         // untouched rather than being replaced by the older state the
         // plugin runs with.
@@ -121,12 +121,12 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
         let Some(bytes) = (unsafe { stream.as_ref() }).and_then(read_all) else {
             return false;
         };
-        if p.link.failed.load(Ordering::Acquire) {
+        if p.link.group.failed.load(Ordering::Acquire) {
             // An explicit act of the DAW: one more try, from these bytes.
             keep_unloaded(p, &bytes);
             *Inner::lock(&p.last_state) = Some(bytes.clone());
             p.revive();
-            if !p.link.settle(p.timeout_slow()) {
+            if !p.link.group.settle(p.timeout_slow()) {
                 tracing::warn!(
                     plugin = p.real_id(),
                     "the plugin could not be brought back; the state is kept"
@@ -137,7 +137,7 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
             *Inner::lock(&p.unloaded_state) = None;
             return true;
         }
-        p.link.settle(p.timeout_slow());
+        p.link.group.settle(p.timeout_slow());
         let load = |p: &Inner| {
             p.call(
                 Load {
@@ -165,7 +165,7 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
                     "state load failed ({e}); retrying it on the restarted plugin"
                 );
                 keep_unloaded(p, &bytes);
-                if p.link.settle(p.timeout_slow()) {
+                if p.link.group.settle(p.timeout_slow()) {
                     match load(p) {
                         Ok(Ok(())) => {
                             remember(p, bytes);

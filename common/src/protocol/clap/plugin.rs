@@ -47,6 +47,9 @@ pub struct HostCapabilities {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CreatePlugin {
     pub plugin_id: String,
+    /// The plugin file, when the process serves several (a group); else
+    /// the one it was started for.
+    pub plugin: Option<std::path::PathBuf>,
     pub host: HostIdentity,
     pub caps: HostCapabilities,
 }

@@ -1,0 +1,218 @@
+//! A CLAP plugin instance as a member of its host process's group: how it
+//! is recreated after a crash (same configuration, last state, activation
+//! and processing), how its audio is watched, and how its state is saved
+//! in the background.
+
+use super::proxy::{ActiveConfig, Inner};
+use crate::process::HostProcess;
+use crate::supervision::Member;
+use crate::BridgeError;
+use bulkhead_common::manifest::Policy;
+use bulkhead_common::protocol::clap::ext::{render, state};
+use bulkhead_common::protocol::clap::plugin::Activate;
+use bulkhead_common::protocol::wire::Callback;
+use bulkhead_common::InstanceId;
+use clap_sys::ext::log::{CLAP_LOG_ERROR, CLAP_LOG_INFO};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The soonest a state the plugin marked dirty is saved again.
+const DIRTY_DEBOUNCE: Duration = Duration::from_secs(2);
+
+impl Member for Inner {
+    fn name(&self) -> String {
+        self.real_id().to_string()
+    }
+
+    fn instance(&self) -> InstanceId {
+        self.link.instance()
+    }
+
+    fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    fn on_arrival(&self, cb: &Callback) {
+        let Callback::Clap(cb) = cb;
+        self.daw.on_any_thread(cb);
+    }
+
+    fn defer(&self, cb: Callback) {
+        let Callback::Clap(cb) = cb;
+        self.defer_callback(cb);
+    }
+
+    fn stop_audio(&self) {
+        self.link.mark_down();
+        self.link.quiesce();
+        *Inner::lock(&self.link.stuck) = None;
+    }
+
+    fn audio_stuck(&self) -> bool {
+        let region = Inner::lock(&self.link.region).clone();
+        let mut stuck = Inner::lock(&self.link.stuck);
+        let Some(region) = region else {
+            *stuck = None;
+            return false;
+        };
+        let c = region.control();
+        let req = c.request_seq.load(Ordering::Acquire);
+        if req == c.response_seq.load(Ordering::Acquire) {
+            *stuck = None;
+            return false;
+        }
+        match *stuck {
+            Some((s, since)) if s == req => {
+                // Never before the block's own deadline (long when offline).
+                let block_deadline = Policy::ms(self.link.audio_timeout_ms.load(Ordering::Relaxed));
+                since.elapsed() >= Policy::ms(self.policy.hang_timeout_ms).max(block_deadline)
+            }
+            _ => {
+                *stuck = Some((req, Instant::now()));
+                false
+            }
+        }
+    }
+
+    fn restore(&self, process: &Arc<HostProcess>) -> Result<InstanceId, String> {
+        let _lifecycle = Inner::lock(&self.lifecycle);
+        self.link.disconnect();
+        let mut defer = |cb| self.defer_callback(cb);
+        let created = self
+            .create_on(process, &mut defer)
+            .map_err(|e| why(process, e))?;
+        let id = created.instance;
+        // Callbacks of the restored object reach it by its new id (it is
+        // not reachable from the DAW until `go_live`).
+        self.link.set_instance(id);
+        if self.extensions.get() != Some(&created.extensions) {
+            tracing::warn!(
+                plugin = self.real_id(),
+                "the restarted plugin offers other extensions than before"
+            );
+        }
+        // Until the state restored is the newest one the DAW gave.
+        loop {
+            let generation = self.state_generation.load(Ordering::Acquire);
+            let last_state = Inner::lock(&self.last_state).clone();
+            if let Some(bytes) = last_state {
+                let load = state::Load { bytes };
+                match self.call_on(process, id, load, &[], self.timeout_slow(), &mut defer) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(plugin = self.real_id(), "the last state was refused: {e}")
+                    }
+                    Err(e) => return Err(why(process, e)),
+                }
+            }
+            if self.state_generation.load(Ordering::Acquire) == generation {
+                break;
+            }
+        }
+        let mode = *Inner::lock(&self.render_mode);
+        if let Some(mode) = mode {
+            let set = render::Set { mode };
+            self.call_on(process, id, set, &[], self.timeout_main(), &mut defer)
+                .map_err(|e| why(process, e))?;
+        }
+        let active: Option<ActiveConfig> = Inner::lock(&self.active).clone();
+        if let Some(cfg) = &active {
+            // The old host may have died mid-block: mark every request
+            // answered so that the new one starts clean.
+            let c = cfg.region.control();
+            c.response_seq
+                .store(c.request_seq.load(Ordering::Acquire), Ordering::Release);
+            c.host_sleeping.store(0, Ordering::Relaxed);
+            c.callbacks.store(0, Ordering::Relaxed);
+            let sync = self.sync_socket().map_err(|e| e.to_string())?;
+            let mut fds = vec![cfg.region.fd().as_raw_fd()];
+            fds.extend(sync.as_ref().map(|s| s.as_raw_fd()));
+            let activate = Activate {
+                sample_rate: cfg.sample_rate,
+                min_frames: cfg.min_frames,
+                max_frames: cfg.max_frames,
+                layout: cfg.layout.clone(),
+                socket_sync: sync.is_some(),
+                early_wake: self.policy.early_wake,
+            };
+            self.call_on(process, id, activate, &fds, self.timeout_slow(), &mut defer)
+                .map_err(|e| why(process, e))?
+                .map_err(|e| format!("the plugin refused to activate again: {e}"))?;
+        }
+        Ok(id)
+    }
+
+    fn go_live(&self, process: &Arc<HostProcess>, instance: InstanceId) {
+        let _lifecycle = Inner::lock(&self.lifecycle);
+        self.link.connect(Arc::clone(process), instance);
+        if Inner::lock(&self.active).is_some() {
+            self.link
+                .needs_start
+                .store(self.processing.load(Ordering::Acquire), Ordering::Release);
+            self.link.up.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn refresh_state(&self) {
+        let every = self.policy.state_refresh_ms;
+        if every == 0 || !self.extensions.get().is_some_and(|e| e.state) {
+            return;
+        }
+        let now = Instant::now();
+        let since = {
+            let mut last = Inner::lock(&self.last_refresh);
+            now.duration_since(*last.get_or_insert(now))
+        };
+        // A plugin that said its state changed is saved sooner, but not
+        // more often than DIRTY_DEBOUNCE (plugins may say so on every edit).
+        let dirty = self.link.state_dirty.load(Ordering::Acquire);
+        let due = Policy::ms(every);
+        if since < due && !(dirty && since >= DIRTY_DEBOUNCE.min(due)) {
+            return;
+        }
+        *Inner::lock(&self.last_refresh) = Some(now);
+        self.link.state_dirty.store(false, Ordering::Release);
+        let generation = self.state_generation.load(Ordering::Acquire);
+        let saved = self.call_with(state::Save, &[], self.timeout_slow(), &mut |cb| {
+            self.defer_callback(cb)
+        });
+        match saved {
+            Ok(Ok(s)) => {
+                let mut last = Inner::lock(&self.last_state);
+                // A DAW save or load in the meantime is newer than this.
+                if self.state_generation.load(Ordering::Acquire) == generation {
+                    *last = Some(s.bytes);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(
+                plugin = self.real_id(),
+                "the background state save failed: {e}; a restart would use older bytes"
+            ),
+            Err(e) => {
+                tracing::warn!(
+                    plugin = self.real_id(),
+                    "the background state save failed: {e}"
+                )
+            }
+        }
+    }
+
+    fn report(&self, error: bool, message: &str) {
+        let level = if error { CLAP_LOG_ERROR } else { CLAP_LOG_INFO };
+        self.daw.log(level, message);
+    }
+}
+
+/// The new host's own end explains a failure better than the socket.
+fn why(process: &HostProcess, e: BridgeError) -> String {
+    if process.is_alive() {
+        e.to_string()
+    } else {
+        format!(
+            "the new host {} during the restore",
+            process.exit_description()
+        )
+    }
+}

@@ -1,0 +1,360 @@
+//! One host process and the objects living in it. Every bridged object
+//! belongs to a group: an ungrouped plugin instance has a group of its own,
+//! instances whose manifests name the same group (within one loaded bridge
+//! library, which shim copies share) live together in one process. The
+//! group owns the process handle, its health, and its supervisor.
+//!
+//! Lock order: `lifecycle` before a member's own locks; `members`,
+//! `process` and `restoring` are leaf locks, never held across a call into
+//! a member or the host.
+
+use super::member::Member;
+use super::supervisor::{self, Supervisor};
+use crate::error::BridgeError;
+use crate::process::{Hooks, HostProcess};
+use bulkhead_common::protocol::wire::Callback;
+use bulkhead_common::InstanceId;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+pub struct HostGroup {
+    /// `None` for an instance's own group.
+    name: Option<String>,
+    host_binary: PathBuf,
+    /// The plugin file of the first object: the process is started for it.
+    plugin: PathBuf,
+    process: Mutex<Option<Arc<HostProcess>>>,
+    /// In creation order: a restart recreates them in this order.
+    members: Mutex<Vec<Weak<dyn Member>>>,
+    /// Held while the process is started or restarted and while members
+    /// join or leave, so a member never sees half a restart.
+    lifecycle: Mutex<()>,
+    /// A call went unanswered: the supervisor treats the host as hung.
+    pub hung: AtomicBool,
+    /// The host broke the protocol: ended as if it had crashed.
+    pub broken: AtomicBool,
+    /// Too many crashes: the objects stay silent until the DAW acts.
+    pub failed: AtomicBool,
+    /// The DAW acted on a failed object (loaded a state, activated it): one
+    /// more try with a fresh crash budget.
+    pub revive: AtomicBool,
+    restoring: Mutex<bool>,
+    restored: Condvar,
+    nudge: (
+        crossbeam_channel::Sender<()>,
+        crossbeam_channel::Receiver<()>,
+    ),
+    supervisor: Mutex<Option<Supervisor>>,
+    /// Ourselves, for the reader hooks a restart installs.
+    me: Weak<HostGroup>,
+    /// An object is being created in the process: callbacks may name an
+    /// instance no member holds yet.
+    creating: AtomicBool,
+    /// The highest instance id the current process handed out: a callback
+    /// naming a higher one is a protocol violation, a lower one an object
+    /// that was just destroyed.
+    highest: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Named groups alive in this bridge library, keyed by name and host
+/// binary.
+static NAMED: Mutex<Vec<Weak<HostGroup>>> = Mutex::new(Vec::new());
+
+impl HostGroup {
+    /// The group named `name` (created when none is alive), or a new group
+    /// of its own for `None`.
+    ///
+    /// `plugin` is the file of the object joining: a process started for
+    /// the group is labelled with it (or with the group's name).
+    pub fn join(name: Option<&str>, host_binary: &Path, plugin: &Path) -> Arc<Self> {
+        let make = || {
+            Arc::new_cyclic(|me| Self {
+                name: name.map(str::to_owned),
+                host_binary: host_binary.to_path_buf(),
+                plugin: plugin.to_path_buf(),
+                process: Mutex::new(None),
+                members: Mutex::new(Vec::new()),
+                lifecycle: Mutex::new(()),
+                hung: AtomicBool::new(false),
+                broken: AtomicBool::new(false),
+                failed: AtomicBool::new(false),
+                revive: AtomicBool::new(false),
+                restoring: Mutex::new(false),
+                restored: Condvar::new(),
+                nudge: crossbeam_channel::bounded(1),
+                supervisor: Mutex::new(None),
+                me: me.clone(),
+                creating: AtomicBool::new(false),
+                highest: AtomicU64::new(0),
+            })
+        };
+        let Some(name) = name else { return make() };
+        let mut named = lock(&NAMED);
+        named.retain(|g| g.strong_count() > 0);
+        if let Some(g) = named
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|g| g.name.as_deref() == Some(name) && g.host_binary == host_binary)
+        {
+            return g;
+        }
+        let g = make();
+        named.push(Arc::downgrade(&g));
+        g
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub fn process(&self) -> Option<Arc<HostProcess>> {
+        lock(&self.process).clone()
+    }
+
+    pub(super) fn take_process(&self) -> Option<Arc<HostProcess>> {
+        lock(&self.process).take()
+    }
+
+    pub(super) fn set_process(&self, p: Arc<HostProcess>) {
+        *lock(&self.process) = Some(p);
+    }
+
+    pub(super) fn lifecycle(&self) -> MutexGuard<'_, ()> {
+        lock(&self.lifecycle)
+    }
+
+    /// The living members, in creation order.
+    pub fn members(&self) -> Vec<Arc<dyn Member>> {
+        lock(&self.members)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    fn member_for(&self, instance: InstanceId) -> Option<Arc<dyn Member>> {
+        self.members()
+            .into_iter()
+            .find(|m| m.instance() == instance)
+    }
+
+    /// What the reader thread of this group's process does.
+    fn hooks(self: &Arc<Self>) -> Hooks {
+        let on_cb = Arc::downgrade(self);
+        let on_death = Arc::downgrade(self);
+        Hooks {
+            on_callback: Arc::new(move |instance, cb: &Callback| {
+                let Some(g) = on_cb.upgrade() else { return };
+                match g.member_for(instance) {
+                    Some(m) => m.on_arrival(cb),
+                    None => g.unknown(instance),
+                }
+            }),
+            on_death: Arc::new(move || {
+                if let Some(g) = on_death.upgrade() {
+                    for m in g.members() {
+                        m.stop_audio();
+                    }
+                    g.nudge();
+                }
+            }),
+        }
+    }
+
+    /// A callback for an instance no member holds: one being created or
+    /// just destroyed is fine (the waiting caller serves the first, the
+    /// second has nobody to tell); one never handed out is a violation.
+    fn unknown(&self, instance: InstanceId) {
+        if self.creating.load(Ordering::Acquire) || instance <= self.highest.load(Ordering::Acquire)
+        {
+            return;
+        }
+        self.violation(instance);
+    }
+
+    /// Notes an instance id the current process handed out.
+    pub fn note_instance(&self, instance: InstanceId) {
+        self.highest.fetch_max(instance, Ordering::AcqRel);
+    }
+
+    /// Runs `f` while an object is being created in the process.
+    pub(super) fn creating<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.creating.store(true, Ordering::Release);
+        let r = f();
+        self.creating.store(false, Ordering::Release);
+        r
+    }
+
+    fn violation(&self, instance: InstanceId) {
+        tracing::error!(
+            instance,
+            "the host sent a callback for an object it does not hold; ending it"
+        );
+        self.broken.store(true, Ordering::Release);
+        self.nudge();
+    }
+
+    /// A callback that arrived while `waiting` waited for its reply: its
+    /// own are handed back for the caller to serve, others are kept for
+    /// their object.
+    /// `waiting` is 0 while an object is being created: callbacks naming
+    /// no member are then the new object's.
+    pub fn route_elsewhere(
+        &self,
+        waiting: InstanceId,
+        instance: InstanceId,
+        cb: Callback,
+    ) -> Option<Callback> {
+        if instance == waiting {
+            return Some(cb);
+        }
+        match self.member_for(instance) {
+            Some(m) => m.defer(cb),
+            None if waiting == 0 => return Some(cb),
+            None => self.unknown(instance),
+        }
+        None
+    }
+
+    /// A fresh host process for this group.
+    ///
+    /// # Errors
+    /// It could not be started.
+    fn spawn(self: &Arc<Self>) -> Result<Arc<HostProcess>, BridgeError> {
+        self.highest.store(0, Ordering::Release);
+        Ok(Arc::new(HostProcess::spawn(
+            &self.host_binary,
+            Some(&self.plugin),
+            self.name.as_deref(),
+            self.hooks(),
+        )?))
+    }
+
+    /// [`Self::spawn`] for the supervisor, which holds the group by
+    /// reference.
+    ///
+    /// # Errors
+    /// It could not be started, or the group is being dropped.
+    pub(super) fn spawn_for_restart(&self) -> Result<Arc<HostProcess>, BridgeError> {
+        let me = self.me.upgrade().ok_or(BridgeError::Disconnected)?;
+        me.spawn()
+    }
+
+    /// Adds `member` to the group: starts the process if none runs, creates
+    /// the object there with `create`, and starts supervision.
+    ///
+    /// # Errors
+    /// The process could not start or the object not be created.
+    pub fn attach(
+        self: &Arc<Self>,
+        member: Arc<dyn Member>,
+        create: impl FnOnce(&Arc<HostProcess>) -> Result<InstanceId, BridgeError>,
+    ) -> Result<(), BridgeError> {
+        let _lifecycle = self.lifecycle();
+        let process = match self.process().filter(|p| p.is_alive()) {
+            Some(p) => p,
+            None => {
+                let p = self.spawn()?;
+                self.set_process(Arc::clone(&p));
+                p
+            }
+        };
+        let instance = self.creating(|| create(&process))?;
+        self.note_instance(instance);
+        member.go_live(&process, instance);
+        lock(&self.members).push(Arc::downgrade(&member));
+        if self.failed.load(Ordering::Acquire) {
+            // A new object in a group given up on: try the whole group again.
+            self.revive.store(true, Ordering::Release);
+            self.nudge();
+        }
+        let mut sup = lock(&self.supervisor);
+        if sup.is_none() {
+            *sup = Some(
+                supervisor::start(Arc::clone(self)).map_err(bulkhead_common::ProtocolError::Io)?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Removes `member`; returns the process its object lives in, so the
+    /// caller can destroy the remote object. The last member to leave ends
+    /// supervision, and the process exits when the returned handle drops.
+    pub fn detach(&self, member: &Arc<dyn Member>) -> Option<Arc<HostProcess>> {
+        let (process, supervisor) = {
+            let _lifecycle = self.lifecycle();
+            let mut members = lock(&self.members);
+            let ours = Arc::downgrade(member);
+            members.retain(|m| m.strong_count() > 0 && !Weak::ptr_eq(m, &ours));
+            if members.is_empty() {
+                (self.take_process(), lock(&self.supervisor).take())
+            } else {
+                (self.process(), None)
+            }
+        };
+        if let Some(s) = supervisor {
+            s.stop();
+        }
+        process
+    }
+
+    pub fn nudge(&self) {
+        let _ = self.nudge.0.try_send(());
+    }
+
+    pub(super) fn nudges(&self) -> crossbeam_channel::Receiver<()> {
+        self.nudge.1.clone()
+    }
+
+    /// Marks a restart as under way (`true`) or over (`false`, waking the
+    /// calls that wait for it).
+    pub fn set_restoring(&self, on: bool) {
+        *lock(&self.restoring) = on;
+        if !on {
+            self.restored.notify_all();
+        }
+    }
+
+    /// Waits, at most `timeout`, until the objects are either served by a
+    /// live host with no restart under way, or given up on: a host that
+    /// just died is about to be restarted, and a state call made now must
+    /// see the restored object, not answer from the dead one and then
+    /// differently a moment later. True when a live host serves.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let restoring = *lock(&self.restoring);
+            let live = self.process().is_some_and(|p| p.is_alive());
+            if !restoring && (live || self.failed.load(Ordering::Acquire)) {
+                return live;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // Woken at the end of a restart; a death not yet seen by the
+            // supervisor is looked at again shortly.
+            let guard = lock(&self.restoring);
+            let _ = self
+                .restored
+                .wait_timeout(guard, left.min(Duration::from_millis(10)));
+        }
+    }
+
+    /// An explicit act of the DAW on an object given up on: the supervisor
+    /// tries once more with a fresh crash budget; calls that settle wait
+    /// for that attempt.
+    pub fn revive(&self) {
+        if self.failed.load(Ordering::Acquire) {
+            tracing::warn!(group = ?self.name, "the DAW asked for a failed plugin: trying again");
+            self.set_restoring(true);
+            self.revive.store(true, Ordering::Release);
+            self.nudge();
+        }
+    }
+}
