@@ -433,6 +433,9 @@ impl AudioState {
         self.copy_audio_out(outputs, frames, false);
         self.read_events(p.out_events);
         let c = self.region.control();
+        self.link
+            .last_tail
+            .store(c.tail.load(Ordering::Relaxed), Ordering::Relaxed);
         daw.on_audio_flags(c.callbacks.load(Ordering::Relaxed));
         match c.status.load(Ordering::Relaxed) {
             s @ (CLAP_PROCESS_ERROR
@@ -442,11 +445,6 @@ impl AudioState {
             | CLAP_PROCESS_SLEEP) => s,
             _ => CLAP_PROCESS_ERROR,
         }
-    }
-
-    /// The tail the host reported with the last block.
-    pub fn tail(&self) -> u32 {
-        self.region.control().tail.load(Ordering::Relaxed)
     }
 }
 

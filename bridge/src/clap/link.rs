@@ -8,7 +8,7 @@ use crate::supervision::HostGroup;
 use bulkhead_common::shm::ShmRegion;
 use bulkhead_common::InstanceId;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -41,6 +41,11 @@ pub struct Link {
     /// The DAW renders offline: every block is waited for
     /// `audio_timeout_ms`, however the DAW paces them.
     pub offline: AtomicBool,
+    /// The DAW activated the plugin (and has not deactivated it): read by
+    /// calls that CLAP allows on the audio thread, where no lock is taken.
+    pub active: AtomicBool,
+    /// The tail the host reported with the last block.
+    pub last_tail: AtomicU32,
     /// An unanswered audio request and since when (the supervisor's).
     pub stuck: Mutex<Option<(u32, Instant)>>,
 }
@@ -60,6 +65,8 @@ impl Link {
             sync_fd: AtomicI32::new(-1),
             audio_timeout_ms: AtomicU64::new(1_000),
             offline: AtomicBool::new(false),
+            active: AtomicBool::new(false),
+            last_tail: AtomicU32::new(0),
             stuck: Mutex::new(None),
         }
     }

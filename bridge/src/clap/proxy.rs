@@ -338,8 +338,9 @@ impl Inner {
         self.link.group.revive();
     }
 
+    /// Lock-free: CLAP allows some callers of this on the audio thread.
     pub fn is_active(&self) -> bool {
-        Self::lock(&self.active).is_some()
+        self.link.active.load(Ordering::Acquire)
     }
 }
 
@@ -429,13 +430,14 @@ impl Proxy {
         self.inner.get()
     }
 
-    /// The audio state. Callers follow CLAP's threading rules: the audio
-    /// thread while active, the main thread while inactive.
+    /// The audio state, reachable only with the proof of being where CLAP
+    /// lets its user be: an audio-thread entry point, or activation on the
+    /// main thread (the plugin is inactive then).
     #[allow(clippy::mut_from_ref)]
-    fn audio(&self) -> &mut Option<AudioState> {
-        // SAFETY: see the field's comment; CLAP never runs an audio-thread
-        // call concurrently with activate/deactivate, nor two audio calls at
-        // once.
+    fn audio<'a>(&'a self, _proof: &'a mut AudioAccess) -> &'a mut Option<AudioState> {
+        // SAFETY: `AudioAccess` exists only inside audio-thread entry points
+        // and activate/deactivate, and CLAP never runs an audio-thread call
+        // concurrently with activate/deactivate, nor two audio calls at once.
         unsafe { &mut *self.audio.get() }
     }
 
@@ -492,7 +494,9 @@ impl Proxy {
             Err(e) => tracing::warn!(plugin = inner.real_id(), "activating while down: {e}"),
         }
         *Inner::lock(&inner.active) = Some(config);
-        *self.audio() = Some(state);
+        inner.link.active.store(true, Ordering::Release);
+        // Activation runs on the main thread while the plugin is inactive.
+        *self.audio(&mut AudioAccess::granted()) = Some(state);
         Ok(())
     }
 
@@ -501,17 +505,19 @@ impl Proxy {
         if Inner::lock(&inner.active).take().is_none() {
             return;
         }
+        inner.link.active.store(false, Ordering::Release);
         inner.link.mark_down();
         inner.link.quiesce();
         if let Err(e) = inner.call(Deactivate, inner.timeout_main()) {
             tracing::debug!(plugin = inner.real_id(), "deactivate: {e}");
         }
         *Inner::lock(&inner.link.region) = None;
-        *self.audio() = None;
+        // Deactivation runs on the main thread, with no audio call running.
+        *self.audio(&mut AudioAccess::granted()) = None;
     }
 
-    fn audio_op(&self, inner: &Inner, op: AudioOp) -> Option<i32> {
-        self.audio().as_mut()?.op(op, &inner.daw)
+    fn audio_op(&self, inner: &Inner, access: &mut AudioAccess, op: AudioOp) -> Option<i32> {
+        self.audio(access).as_mut()?.op(op, &inner.daw)
     }
 }
 
@@ -566,6 +572,17 @@ unsafe extern "C" fn destroy(plugin: *const clap_plugin) {
     })
 }
 
+/// Proof, held for the length of one entry point, that the caller is on a
+/// thread CLAP lets touch the audio state (see [`Proxy::audio`]); made only
+/// by [`on_audio`] and the activation entry points.
+pub struct AudioAccess(std::marker::PhantomData<*const ()>);
+
+impl AudioAccess {
+    fn granted() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
 /// The proxy and its shared part, for the entry points below.
 fn both<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy, &Inner) -> T) -> T {
     // SAFETY: the DAW passes back the pointer we gave it.
@@ -580,10 +597,14 @@ fn both<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy, &Inner
 
 /// [`both`] for the calls CLAP makes on the audio thread: they run inside
 /// an audit section, so a test can prove they never allocate.
-fn on_audio<T>(plugin: *const clap_plugin, failure: T, f: impl FnOnce(&Proxy, &Inner) -> T) -> T {
+fn on_audio<T>(
+    plugin: *const clap_plugin,
+    failure: T,
+    f: impl FnOnce(&Proxy, &Inner, &mut AudioAccess) -> T,
+) -> T {
     both(plugin, failure, |p, inner| {
         let _audio = AudioSection::enter();
-        f(p, inner)
+        f(p, inner, &mut AudioAccess::granted())
     })
 }
 
@@ -599,7 +620,7 @@ unsafe extern "C" fn activate(
             Err(e) => {
                 tracing::error!(plugin = inner.real_id(), "activation failed: {e}");
                 *Inner::lock(&inner.link.region) = None;
-                *p.audio() = None;
+                *p.audio(&mut AudioAccess::granted()) = None;
                 false
             }
         }
@@ -611,13 +632,13 @@ unsafe extern "C" fn deactivate(plugin: *const clap_plugin) {
 }
 
 unsafe extern "C" fn start_processing(plugin: *const clap_plugin) -> bool {
-    on_audio(plugin, false, |p, inner| {
+    on_audio(plugin, false, |p, inner, access| {
         let ok = if inner.link.up.load(Ordering::SeqCst) {
-            p.audio_op(inner, AudioOp::StartProcessing) == Some(1)
+            p.audio_op(inner, access, AudioOp::StartProcessing) == Some(1)
         } else {
             // Down: the restored host starts before its first block.
             inner.link.needs_start.store(true, Ordering::Release);
-            p.audio().is_some()
+            p.audio(access).is_some()
         };
         inner.processing.store(ok, Ordering::Release);
         ok
@@ -625,16 +646,16 @@ unsafe extern "C" fn start_processing(plugin: *const clap_plugin) -> bool {
 }
 
 unsafe extern "C" fn stop_processing(plugin: *const clap_plugin) {
-    on_audio(plugin, (), |p, inner| {
+    on_audio(plugin, (), |p, inner, access| {
         inner.link.needs_start.store(false, Ordering::Release);
-        p.audio_op(inner, AudioOp::StopProcessing);
+        p.audio_op(inner, access, AudioOp::StopProcessing);
         inner.processing.store(false, Ordering::Release);
     })
 }
 
 unsafe extern "C" fn reset(plugin: *const clap_plugin) {
-    on_audio(plugin, (), |p, inner| {
-        p.audio_op(inner, AudioOp::Reset);
+    on_audio(plugin, (), |p, inner, access| {
+        p.audio_op(inner, access, AudioOp::Reset);
     })
 }
 
@@ -642,9 +663,9 @@ unsafe extern "C" fn process(
     plugin: *const clap_plugin,
     process: *const clap_process,
 ) -> clap_process_status {
-    on_audio(plugin, CLAP_PROCESS_ERROR, |p, inner| {
+    on_audio(plugin, CLAP_PROCESS_ERROR, |p, inner, access| {
         // SAFETY: the DAW's process struct is valid for the call.
-        let (Some(a), Some(proc_)) = (p.audio().as_mut(), unsafe { process.as_ref() }) else {
+        let (Some(a), Some(proc_)) = (p.audio(access).as_mut(), unsafe { process.as_ref() }) else {
             return CLAP_PROCESS_ERROR;
         };
         if !inner.processing.load(Ordering::Acquire) {
@@ -655,21 +676,14 @@ unsafe extern "C" fn process(
     })
 }
 
-/// `tail.get` from the audio thread reads the last block's value.
-pub fn tail_on_audio_thread(plugin: *const clap_plugin) -> Option<u32> {
-    // SAFETY: the DAW passes back our pointer.
-    let p = unsafe { proxy(plugin) }?;
-    p.audio().as_ref().map(AudioState::tail)
-}
-
 /// `params.flush` of an active plugin, on the audio thread.
 pub fn flush_active(
     plugin: *const clap_plugin,
     input: *const clap_sys::events::clap_input_events,
     output: *const clap_sys::events::clap_output_events,
 ) {
-    on_audio(plugin, (), |p, inner| {
-        if let Some(a) = p.audio().as_mut() {
+    on_audio(plugin, (), |p, inner, access| {
+        if let Some(a) = p.audio(access).as_mut() {
             a.flush(input, output, &inner.daw);
         }
     })

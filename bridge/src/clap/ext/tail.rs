@@ -2,15 +2,17 @@
 //! thread (an active plugin), the value the host reported with the last
 //! block. While the host is down, the last known value.
 
-use super::super::proxy::{tail_on_audio_thread, with_proxy};
+use super::super::proxy::with_proxy;
 use bulkhead_common::protocol::clap::ext::tail::GetTail;
 use clap_sys::ext::tail::clap_plugin_tail;
 use clap_sys::plugin::clap_plugin;
+use std::sync::atomic::Ordering;
 
 unsafe extern "C" fn get(plugin: *const clap_plugin) -> u32 {
     with_proxy(plugin, 0, |p| {
         if p.is_active() {
-            return tail_on_audio_thread(plugin).unwrap_or(0);
+            // Maybe the audio thread: no call, no lock.
+            return p.link.last_tail.load(Ordering::Relaxed);
         }
         match p.call(GetTail, p.timeout_main()) {
             Ok(v) => {
