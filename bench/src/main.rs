@@ -10,6 +10,7 @@
 mod pingpong;
 mod report;
 mod scenarios;
+mod state_recovery;
 mod stats;
 
 use bulkhead_tests::{bridged_sample_with_policy, sample_plugin_path, PluginLibrary, Policy};
@@ -18,12 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block]
+    "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block] [--state]
   --quick        a smoke run (about 30 s) instead of the full one (about 4 min)
   --markdown     also print the results as markdown (for BENCHMARKS.md)
   --frames LIST  per-block rows only for these block sizes (default 32,64,128,512,4096)
   --paced        per-block rows only paced like an audio callback (not back to back)
-  --per-block    only the per-block tables, none of the other scenarios";
+  --per-block    only the per-block tables, none of the other scenarios
+  --state        only state transfer (16 MiB, direct vs bridged) and crash to audible with it";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
             "--markdown" => markdown = true,
             "--paced" => only.paced = true,
             "--per-block" => only.per_block = true,
+            "--state" => only.state = true,
             "--frames" => {
                 let list = it.next().map_or("", String::as_str);
                 match list
@@ -166,6 +169,17 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
 
     // Declared first, so dropped after the libraries.
     let mut scratch = Scratch(Vec::new());
+    if only.state {
+        let big = direct("bigstate")?;
+        let (big_bridged, big_dir) = bridged("bigstate")?;
+        scratch.0.push(big_dir);
+        for line in &context {
+            println!("{line}");
+        }
+        let r = state_recovery::run(&big, &big_bridged, quick)?;
+        state_recovery::print(&r);
+        return Ok(());
+    }
     let gain = direct("gain")?;
     let (gain_bridged, gain_dir) = bridged("gain")?;
     scratch.0.push(gain_dir);

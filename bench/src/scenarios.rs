@@ -117,6 +117,8 @@ pub struct Only {
     pub frames: Option<Vec<u32>>,
     pub paced: bool,
     pub per_block: bool,
+    /// Only the state transfer and crash-to-audible figures.
+    pub state: bool,
 }
 
 /// The bridged copies the per-block table compares.

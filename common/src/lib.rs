@@ -3,6 +3,7 @@
 //! manifests and logging setup.
 
 pub mod alloc_audit;
+pub mod bulk;
 pub mod codec;
 pub mod error;
 pub mod framing;

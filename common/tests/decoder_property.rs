@@ -53,7 +53,7 @@ fn corpus() -> Vec<Vec<u8>> {
         encode(&Message::Reply {
             seq: 8,
             body: Reply::Clap(clap::MainReply::SaveState(Ok(state::StateBytes {
-                bytes: vec![1, 2, 3, 4, 5, 6, 7, 8],
+                bytes: bulkhead_common::bulk::Bulk::Inline(vec![1, 2, 3, 4, 5, 6, 7, 8]),
             }))),
         }),
         encode(&Message::Callback {

@@ -10,7 +10,7 @@ use bulkhead_common::protocol::wire::{self, Control, Message, Reply};
 use bulkhead_common::ProtocolError;
 use clack_extensions::posix_fd::FdFlags;
 use rustix::event::{poll, PollFd, PollFlags};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
@@ -171,12 +171,15 @@ fn serve_one(
             server.incoming_fds = fds;
             let reply = body.dispatch(instance, server);
             server.incoming_fds.clear();
+            // Bulk bytes of the reply ride beside it; dropped once sent.
+            let outgoing = std::mem::take(&mut server.outgoing_blobs);
+            let fds: Vec<_> = outgoing.iter().map(|b| b.fd().as_raw_fd()).collect();
             outbox.send(
                 &Message::Reply {
                     seq,
                     body: Reply::Clap(reply),
                 },
-                &[],
+                &fds,
             )?;
         }
         other => {

@@ -3,12 +3,13 @@
 //! and processing), how its audio is watched, and how its state is saved
 //! in the background.
 
+use super::ext::state::{load_blob, save_blob};
 use super::proxy::{ActiveConfig, Inner};
 use crate::process::HostProcess;
 use crate::supervision::Member;
 use crate::BridgeError;
 use bulkhead_common::manifest::Policy;
-use bulkhead_common::protocol::clap::ext::{render, state};
+use bulkhead_common::protocol::clap::ext::render;
 use bulkhead_common::protocol::clap::plugin::Activate;
 use bulkhead_common::protocol::wire::Callback;
 use bulkhead_common::InstanceId;
@@ -97,9 +98,8 @@ impl Member for Inner {
         loop {
             let generation = self.state_generation.load(Ordering::Acquire);
             let last_state = Inner::lock(&self.last_state).clone();
-            if let Some(bytes) = last_state {
-                let load = state::Load { bytes };
-                match self.call_on(process, id, load, &[], self.timeout_slow(), &mut defer) {
+            if let Some(blob) = last_state {
+                match load_blob(self, process, id, &blob, self.timeout_slow(), &mut defer) {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
                         tracing::error!(plugin = self.real_id(), "the last state was refused: {e}")
@@ -175,15 +175,15 @@ impl Member for Inner {
         *Inner::lock(&self.last_refresh) = Some(now);
         self.link.state_dirty.store(false, Ordering::Release);
         let generation = self.state_generation.load(Ordering::Acquire);
-        let saved = self.call_with(state::Save, &[], self.timeout_slow(), &mut |cb| {
+        let saved = save_blob(self, None, self.timeout_slow(), &mut |cb| {
             self.defer_callback(cb)
         });
         match saved {
-            Ok(Ok(s)) => {
+            Ok(Ok(blob)) => {
                 let mut last = Inner::lock(&self.last_state);
                 // A DAW save or load in the meantime is newer than this.
                 if self.state_generation.load(Ordering::Acquire) == generation {
-                    *last = Some(s.bytes);
+                    *last = Some(blob);
                 }
             }
             Ok(Err(e)) => tracing::warn!(

@@ -13,6 +13,7 @@ use crate::process::HostProcess;
 use crate::supervision::{HostGroup, Member};
 use crate::BridgeError;
 use bulkhead_common::alloc_audit::AudioSection;
+use bulkhead_common::bulk::Blob;
 use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::clap::ext::*;
 use bulkhead_common::protocol::clap::plugin::*;
@@ -66,10 +67,10 @@ pub struct Inner {
     pub caches: Mutex<Caches>,
     /// The last state the plugin accepted or produced (a DAW load or save,
     /// or the background refresh): what a restarted plugin is restored from.
-    pub last_state: Mutex<Option<Vec<u8>>>,
+    pub last_state: Mutex<Option<Blob>>,
     /// Bytes the DAW loaded that never reached the plugin (it was down or
     /// died on them): returned untouched by saves the plugin cannot answer.
-    pub unloaded_state: Mutex<Option<Vec<u8>>>,
+    pub unloaded_state: Mutex<Option<Blob>>,
     /// Bumped by every DAW save or load, so a background refresh that raced
     /// with one does not overwrite it.
     pub state_generation: AtomicU64,
@@ -209,8 +210,23 @@ impl Inner {
         timeout: Duration,
         on_callback: &mut dyn FnMut(MainCallback),
     ) -> Result<R::Response, BridgeError> {
+        self.call_on_fds(process, instance, req, fds, timeout, on_callback)
+            .map(|(r, _)| r)
+    }
+
+    /// [`Self::call_on`], also returning the descriptors that came with the
+    /// reply (bulk bytes in a memfd).
+    pub fn call_on_fds<R: Request>(
+        &self,
+        process: &HostProcess,
+        instance: bulkhead_common::InstanceId,
+        req: R,
+        fds: &[std::os::fd::RawFd],
+        timeout: Duration,
+        on_callback: &mut dyn FnMut(MainCallback),
+    ) -> Result<(R::Response, Vec<std::os::fd::OwnedFd>), BridgeError> {
         let group = &self.link.group;
-        let r = process.call(instance, req, fds, timeout, &mut |inst, cb| {
+        let r = process.call_fds(instance, req, fds, timeout, &mut |inst, cb| {
             // Callbacks of the object we created are ours before it has an
             // id (instance 0 asks for a new one).
             let waiting = if instance == 0 { inst } else { instance };
@@ -414,8 +430,10 @@ impl Proxy {
         if inner.extensions.get().is_some_and(|e| e.state) {
             // From the moment the instance exists, a save has bytes to
             // return, even if the host hangs before any background save.
-            match inner.call(state::Save, inner.timeout_slow()) {
-                Ok(Ok(s)) => *Inner::lock(&inner.last_state) = Some(s.bytes),
+            match ext::state::save_blob(&inner, None, inner.timeout_slow(), &mut |cb| {
+                inner.serve_callback(&cb)
+            }) {
+                Ok(Ok(blob)) => *Inner::lock(&inner.last_state) = Some(blob),
                 Ok(Err(e)) => tracing::warn!(
                     plugin = inner.real_id(),
                     "the plugin cannot save its initial state: {e}"

@@ -9,7 +9,7 @@ use bulkhead_common::protocol::Request;
 use bulkhead_common::{InstanceId, ProtocolError};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::collections::HashMap;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::Child;
@@ -29,6 +29,7 @@ pub enum Incoming {
     Reply {
         seq: u64,
         body: Reply,
+        fds: Vec<OwnedFd>,
     },
     Callback {
         instance: InstanceId,
@@ -64,7 +65,9 @@ pub struct HostProcess {
     stream: UnixStream,
     scratch: Mutex<Vec<u8>>,
     incoming: Receiver<Incoming>,
-    stash: Mutex<HashMap<u64, Reply>>,
+    stash: Mutex<HashMap<u64, (Reply, Vec<OwnedFd>)>>,
+    /// Calls that gave up waiting: their late replies are dropped.
+    abandoned: Mutex<std::collections::HashSet<u64>>,
     next_seq: AtomicU64,
     /// Threads inside `call`; with more than one, a reply may sit in the
     /// stash for another, so waiters look there often.
@@ -84,8 +87,8 @@ fn reader_loop(
         // Forever: a host that stops sending is found by the supervisor, whose
         // kill shuts this socket down.
         match wire::recv(&stream, &mut buf, Patience::Forever) {
-            Ok((Message::Reply { seq, body }, _)) => {
-                if tx.send(Incoming::Reply { seq, body }).is_err() {
+            Ok((Message::Reply { seq, body }, fds)) => {
+                if tx.send(Incoming::Reply { seq, body, fds }).is_err() {
                     break;
                 }
             }
@@ -134,12 +137,31 @@ impl HostProcess {
             Self::reap(&mut this_child, Duration::from_millis(500));
             return Err(e);
         }
+        tracing::debug!(pid, plugin = ?plugin, "host process started");
+        Self::serve(this_child, Some(pid), ours, hooks)
+    }
+
+    /// A peer that is no child of ours, already greeted: for the
+    /// supervisor's tests, which drive a group without processes.
+    ///
+    /// # Errors
+    /// The reader thread could not start.
+    pub fn over_stream(stream: UnixStream, hooks: Hooks) -> Result<Self, BridgeError> {
+        Self::serve(None, None, stream, hooks)
+    }
+
+    fn serve(
+        this_child: Option<Child>,
+        pid: Option<u32>,
+        ours: UnixStream,
+        hooks: Hooks,
+    ) -> Result<Self, BridgeError> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let alive = Arc::new(AtomicBool::new(true));
         let reader_stream = ours.try_clone().map_err(ProtocolError::Io)?;
         let reader_alive = Arc::clone(&alive);
         let reader = std::thread::Builder::new()
-            .name(format!("bulkhead-reader-{pid}"))
+            .name(format!("bulkhead-reader-{}", pid.unwrap_or(0)))
             .spawn(move || {
                 let death = hooks.on_death.clone();
                 let alive = Arc::clone(&reader_alive);
@@ -150,7 +172,7 @@ impl HostProcess {
                     // A reader that stopped is a host we no longer hear:
                     // the supervisor replaces it like a dead one.
                     tracing::error!(
-                        pid,
+                        pid = ?pid,
                         "the reader thread panicked; treating the host as crashed"
                     );
                     alive.store(false, Ordering::Release);
@@ -158,14 +180,14 @@ impl HostProcess {
                 }
             })
             .map_err(ProtocolError::Io)?;
-        tracing::debug!(pid, plugin = ?plugin, "host process started");
         Ok(Self {
             child: Mutex::new(this_child),
-            pid: Some(pid),
+            pid,
             stream: ours,
             scratch: Mutex::new(Vec::with_capacity(64 * 1024)),
             incoming: rx,
             stash: Mutex::new(HashMap::new()),
+            abandoned: Mutex::new(std::collections::HashSet::new()),
             next_seq: AtomicU64::new(1),
             waiters: std::sync::atomic::AtomicUsize::new(0),
             alive,
@@ -265,6 +287,23 @@ impl HostProcess {
         timeout: Duration,
         on_callback: &mut dyn FnMut(InstanceId, Callback),
     ) -> Result<R::Response, BridgeError> {
+        self.call_fds(instance, req, fds, timeout, on_callback)
+            .map(|(r, _)| r)
+    }
+
+    /// [`Self::call`], also returning the descriptors that came with the
+    /// reply (bulk bytes in a memfd).
+    ///
+    /// # Errors
+    /// As [`Self::call`].
+    pub fn call_fds<R: Request>(
+        &self,
+        instance: InstanceId,
+        req: R,
+        fds: &[RawFd],
+        timeout: Duration,
+        on_callback: &mut dyn FnMut(InstanceId, Callback),
+    ) -> Result<(R::Response, Vec<OwnedFd>), BridgeError> {
         if !self.is_alive() {
             return Err(BridgeError::Disconnected);
         }
@@ -288,26 +327,46 @@ impl HostProcess {
         }
         let deadline = Instant::now() + timeout;
         self.waiters.fetch_add(1, Ordering::AcqRel);
-        let result = self.wait_reply::<R>(seq, deadline, timeout, on_callback);
+        let result = self.wait_reply(seq, deadline, timeout, on_callback);
         self.waiters.fetch_sub(1, Ordering::AcqRel);
-        result
+        if result.is_err() {
+            self.lock_abandoned().insert(seq);
+        }
+        let (body, fds) = result?;
+        Ok((R::from_reply(body).ok_or(BridgeError::WrongReply)?, fds))
     }
 
-    fn wait_reply<R: Request>(
+    fn lock_abandoned(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<u64>> {
+        self.abandoned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keeps a reply for the thread that waits for it, unless its call gave
+    /// up (then the reply and its descriptors are dropped).
+    fn keep(&self, seq: u64, body: Reply, fds: Vec<OwnedFd>) {
+        if seq >= self.next_seq.load(Ordering::Relaxed) || self.lock_abandoned().remove(&seq) {
+            return;
+        }
+        self.stash
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(seq, (body, fds));
+    }
+
+    fn wait_reply(
         &self,
         seq: u64,
         deadline: Instant,
         timeout: Duration,
         on_callback: &mut dyn FnMut(InstanceId, Callback),
-    ) -> Result<R::Response, BridgeError> {
+    ) -> Result<(Reply, Vec<OwnedFd>), BridgeError> {
         loop {
-            if let Some(body) = self
+            if let Some(reply) = self
                 .stash
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&seq)
             {
-                return R::from_reply(body).ok_or(BridgeError::WrongReply);
+                return Ok(reply);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -319,19 +378,10 @@ impl HostProcess {
                 Duration::from_millis(100)
             };
             match self.incoming.recv_timeout(left.min(slice)) {
-                Ok(Incoming::Reply { seq: s, body }) if s == seq => {
-                    return R::from_reply(body).ok_or(BridgeError::WrongReply);
-                }
-                Ok(Incoming::Reply { seq: s, body }) => {
-                    // Another (outer or concurrent) call's reply, or a stale one
-                    // of a call that timed out: keep it for its waiter.
-                    if s < self.next_seq.load(Ordering::Relaxed) {
-                        self.stash
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(s, body);
-                    }
-                }
+                Ok(Incoming::Reply { seq: s, body, fds }) if s == seq => return Ok((body, fds)),
+                // Another (outer or concurrent) call's reply, or a stale one
+                // of a call that timed out.
+                Ok(Incoming::Reply { seq: s, body, fds }) => self.keep(s, body, fds),
                 Ok(Incoming::Callback { instance, body }) => on_callback(instance, body),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Err(BridgeError::Disconnected),
@@ -344,12 +394,7 @@ impl HostProcess {
         while let Ok(item) = self.incoming.try_recv() {
             match item {
                 Incoming::Callback { instance, body } => on_callback(instance, body),
-                Incoming::Reply { seq, body } => {
-                    self.stash
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(seq, body);
-                }
+                Incoming::Reply { seq, body, fds } => self.keep(seq, body, fds),
             }
         }
     }

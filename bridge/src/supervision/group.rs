@@ -49,6 +49,7 @@ pub struct HostGroup {
     supervisor: Mutex<Option<Supervisor>>,
     /// Ourselves, for the reader hooks a restart installs.
     me: Weak<HostGroup>,
+    spawner: Arc<Spawner>,
     /// An object is being created in the process: callbacks may name an
     /// instance no member holds yet.
     creating: AtomicBool,
@@ -62,6 +63,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Starts the process of a group (a real `bulkhead-host`; a test's
+/// stand-in).
+pub type Spawner = dyn Fn(&HostGroup, Hooks) -> Result<HostProcess, BridgeError> + Send + Sync;
+
+fn spawn_host(g: &HostGroup, hooks: Hooks) -> Result<HostProcess, BridgeError> {
+    HostProcess::spawn(&g.host_binary, Some(&g.plugin), g.name.as_deref(), hooks)
+}
+
 /// Named groups alive in this bridge library, keyed by name and host
 /// binary.
 static NAMED: Mutex<Vec<Weak<HostGroup>>> = Mutex::new(Vec::new());
@@ -73,6 +82,16 @@ impl HostGroup {
     /// `plugin` is the file of the object joining: a process started for
     /// the group is labelled with it (or with the group's name).
     pub fn join(name: Option<&str>, host_binary: &Path, plugin: &Path) -> Arc<Self> {
+        Self::join_with(name, host_binary, plugin, Arc::new(spawn_host))
+    }
+
+    /// [`Self::join`] with processes started by `spawner`.
+    pub fn join_with(
+        name: Option<&str>,
+        host_binary: &Path,
+        plugin: &Path,
+        spawner: Arc<Spawner>,
+    ) -> Arc<Self> {
         let make = || {
             Arc::new_cyclic(|me| Self {
                 name: name.map(str::to_owned),
@@ -90,6 +109,7 @@ impl HostGroup {
                 nudge: crossbeam_channel::bounded(1),
                 supervisor: Mutex::new(None),
                 me: me.clone(),
+                spawner: Arc::clone(&spawner),
                 creating: AtomicBool::new(false),
                 highest: AtomicU64::new(0),
             })
@@ -227,12 +247,7 @@ impl HostGroup {
     /// It could not be started.
     fn spawn(self: &Arc<Self>) -> Result<Arc<HostProcess>, BridgeError> {
         self.highest.store(0, Ordering::Release);
-        Ok(Arc::new(HostProcess::spawn(
-            &self.host_binary,
-            Some(&self.plugin),
-            self.name.as_deref(),
-            self.hooks(),
-        )?))
+        Ok(Arc::new((self.spawner)(self, self.hooks())?))
     }
 
     /// [`Self::spawn`] for the supervisor, which holds the group by

@@ -5,6 +5,8 @@
 pub mod group;
 pub mod member;
 pub mod supervisor;
+#[cfg(test)]
+mod tests;
 
 pub use group::HostGroup;
 pub use member::Member;

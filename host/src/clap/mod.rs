@@ -56,6 +56,8 @@ pub struct ClapServer {
     next_id: InstanceId,
     /// Descriptors that came with the request being served.
     pub incoming_fds: Vec<OwnedFd>,
+    /// Bulk bytes to send beside the reply being made.
+    pub outgoing_blobs: Vec<bulkhead_common::bulk::Blob>,
 }
 
 fn text(s: Option<&CStr>) -> Option<String> {
@@ -72,6 +74,7 @@ impl ClapServer {
             instances: HashMap::new(),
             next_id: 1,
             incoming_fds: Vec::new(),
+            outgoing_blobs: Vec::new(),
         }
     }
 
@@ -383,11 +386,22 @@ impl MainHandler for ClapServer {
         let calls = self
             .calls(id)
             .ok_or_else(|| RemoteError::new(format!("no instance {id}")))?;
-        let mut bytes = Vec::new();
-        let stream = streams::ostream(&mut bytes);
-        // SAFETY: the stream points at `bytes`, alive for the call.
-        match unsafe { calls.save_state(&stream) } {
-            Some(true) => Ok(state::StateBytes { bytes }),
+        let mut writer = streams::BlobOut::new()
+            .map_err(|e| RemoteError::new(format!("no memory for the state: {e}")))?;
+        let stream = writer.ostream();
+        // SAFETY: the stream points at `writer`, alive for the call.
+        let saved = unsafe { calls.save_state(&stream) };
+        match saved {
+            Some(true) => {
+                let blob = writer
+                    .finish()
+                    .map_err(|e| RemoteError::new(format!("cannot keep the state: {e}")))?;
+                let (bytes, fd) = bulkhead_common::bulk::Bulk::of(&blob);
+                if fd.is_some() {
+                    self.outgoing_blobs.push(blob);
+                }
+                Ok(state::StateBytes { bytes })
+            }
             Some(false) => Err(RemoteError::new("the plugin failed to save its state")),
             None => Err(RemoteError::new("the plugin has no state extension")),
         }
@@ -397,9 +411,15 @@ impl MainHandler for ClapServer {
         let calls = self
             .calls(id)
             .ok_or_else(|| RemoteError::new(format!("no instance {id}")))?;
-        let mut reader = streams::Reader { bytes: &r.bytes };
+        let blob = r
+            .bytes
+            .receive(&mut self.incoming_fds)
+            .map_err(|e| RemoteError::new(format!("the state did not arrive: {e}")))?;
+        let mut reader = streams::Reader {
+            bytes: blob.as_slice(),
+        };
         let stream = streams::istream(&mut reader);
-        // SAFETY: the stream reads from `r.bytes`, alive for the call.
+        // SAFETY: the stream reads from `blob`, alive for the call.
         match unsafe { calls.load_state(&stream) } {
             Some(true) => Ok(()),
             Some(false) => Err(RemoteError::new("the plugin rejected the state")),

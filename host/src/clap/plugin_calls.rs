@@ -336,31 +336,67 @@ impl PluginCalls {
 pub mod streams {
     use super::*;
 
-    unsafe extern "C" fn write_vec(
+    /// A plugin's saved state, written straight into a memfd.
+    pub struct BlobOut {
+        writer: bulkhead_common::bulk::BlobWriter,
+        failed: bool,
+    }
+
+    impl BlobOut {
+        /// # Errors
+        /// The kernel refused a memfd.
+        pub fn new() -> Result<Self, bulkhead_common::bulk::BulkError> {
+            Ok(Self {
+                writer: bulkhead_common::bulk::BlobWriter::new()?,
+                failed: false,
+            })
+        }
+
+        pub fn ostream(&mut self) -> clap_ostream {
+            clap_ostream {
+                ctx: (self as *mut Self).cast(),
+                write: Some(write_blob),
+            }
+        }
+
+        /// # Errors
+        /// A write failed, or the memfd could not be sealed.
+        pub fn finish(
+            self,
+        ) -> Result<bulkhead_common::bulk::Blob, bulkhead_common::bulk::BulkError> {
+            if self.failed {
+                return Err(bulkhead_common::bulk::BulkError::Io(std::io::Error::other(
+                    "a write of the state failed",
+                )));
+            }
+            self.writer.finish()
+        }
+    }
+
+    unsafe extern "C" fn write_blob(
         stream: *const clap_ostream,
         buffer: *const c_void,
         size: u64,
     ) -> i64 {
         let r = std::panic::catch_unwind(|| {
-            // SAFETY: ctx is the `Vec<u8>` set up by `save` below, alive for
-            // the call; the plugin gives `size` readable bytes.
-            let out = unsafe { &mut *(*stream).ctx.cast::<Vec<u8>>() };
+            // SAFETY: ctx is the `BlobOut` set up by `ostream`, alive for the
+            // call; the plugin gives `size` readable bytes.
+            let out = unsafe { &mut *(*stream).ctx.cast::<BlobOut>() };
             let size = size.min(i64::MAX as u64) as usize;
-            if out.len() + size > bulkhead_common::framing::MAX_FRAME_LEN - 1024 {
+            if buffer.is_null() && size > 0 {
                 return -1;
             }
             // SAFETY: see above.
-            out.extend_from_slice(unsafe { std::slice::from_raw_parts(buffer.cast::<u8>(), size) });
-            size as i64
+            let bytes = unsafe { std::slice::from_raw_parts(buffer.cast::<u8>(), size) };
+            match out.writer.write(bytes) {
+                Ok(()) => size as i64,
+                Err(_) => {
+                    out.failed = true;
+                    -1
+                }
+            }
         });
         r.unwrap_or(-1)
-    }
-
-    pub fn ostream(out: &mut Vec<u8>) -> clap_ostream {
-        clap_ostream {
-            ctx: (out as *mut Vec<u8>).cast(),
-            write: Some(write_vec),
-        }
     }
 
     /// A byte slice being read.

@@ -7,7 +7,7 @@ mod latency;
 mod note_ports;
 mod params;
 mod render;
-mod state;
+pub mod state;
 mod tail;
 mod voice_info;
 

@@ -4,15 +4,19 @@
 //! (returned untouched by a save the plugin cannot answer).
 
 use super::super::proxy::{with_proxy, Inner};
-use bulkhead_common::framing::MAX_FRAME_LEN;
+use crate::process::HostProcess;
+use crate::BridgeError;
+use bulkhead_common::bulk::{Blob, BlobWriter, Bulk, MAX_BLOB};
 use bulkhead_common::protocol::clap::ext::state::{Load, Save};
+use bulkhead_common::protocol::clap::MainCallback;
+use bulkhead_common::protocol::RemoteError;
+use bulkhead_common::InstanceId;
 use clap_sys::ext::state::clap_plugin_state;
 use clap_sys::plugin::clap_plugin;
 use clap_sys::stream::{clap_istream, clap_ostream};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
-
-/// Largest state the bridge carries (the frame limit less headers).
-const MAX_STATE: usize = MAX_FRAME_LEN - 64 * 1024;
+use std::time::Duration;
 
 fn write_all(stream: &clap_ostream, mut bytes: &[u8]) -> bool {
     let Some(write) = stream.write else {
@@ -30,29 +34,76 @@ fn write_all(stream: &clap_ostream, mut bytes: &[u8]) -> bool {
     true
 }
 
-fn read_all(stream: &clap_istream) -> Option<Vec<u8>> {
+/// Reads the DAW's stream straight into a memfd (no copy on the way to the
+/// host).
+fn read_all(stream: &clap_istream) -> Option<Blob> {
     let read = stream.read?;
-    let mut out = Vec::new();
+    let mut out = BlobWriter::new().ok()?;
     let mut chunk = vec![0u8; 1 << 16];
     loop {
         // SAFETY: the DAW's stream is valid for the call; the buffer is
         // writable for its length.
         let n = unsafe { read(stream, chunk.as_mut_ptr().cast(), chunk.len() as u64) };
         match n {
-            0 => return Some(out),
+            0 => return out.finish().ok(),
             n if n < 0 => return None,
             n => {
-                out.extend_from_slice(&chunk[..(n as usize).min(chunk.len())]);
-                if out.len() > MAX_STATE {
+                if out.len() + n as usize > MAX_BLOB {
+                    tracing::error!("a state over {MAX_BLOB} bytes is refused");
                     return None;
                 }
+                out.write(&chunk[..(n as usize).min(chunk.len())]).ok()?;
             }
         }
     }
 }
 
+/// The plugin's state, saved by the host serving it (`process`: a given
+/// one, for a restore; else the current one).
+///
+/// # Errors
+/// The host failed; the inner error is the plugin's.
+pub fn save_blob(
+    p: &Inner,
+    process: Option<(&HostProcess, InstanceId)>,
+    timeout: Duration,
+    on_callback: &mut dyn FnMut(MainCallback),
+) -> Result<Result<Blob, String>, BridgeError> {
+    let current;
+    let (process, id) = match process {
+        Some(given) => given,
+        None => {
+            current = p.link.process().ok_or(BridgeError::Disconnected)?;
+            (&*current, p.link.instance())
+        }
+    };
+    let (saved, mut fds) = p.call_on_fds(process, id, Save, &[], timeout, on_callback)?;
+    Ok(match saved {
+        Ok(s) => s.bytes.receive(&mut fds).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    })
+}
+
+/// Loads `blob` into the plugin in `process`, its memfd passed beside the
+/// request.
+///
+/// # Errors
+/// The host failed; the inner error is the plugin's refusal.
+pub fn load_blob(
+    p: &Inner,
+    process: &HostProcess,
+    id: InstanceId,
+    blob: &Blob,
+    timeout: Duration,
+    on_callback: &mut dyn FnMut(MainCallback),
+) -> Result<Result<(), RemoteError>, BridgeError> {
+    let (bytes, fd) = Bulk::of(blob);
+    let fds: Vec<_> = fd.map(|f| f.as_raw_fd()).into_iter().collect();
+    p.call_on(process, id, Load { bytes }, &fds, timeout, on_callback)
+}
+
 /// Records a state the plugin accepted or produced.
-fn remember(p: &Inner, bytes: Vec<u8>) {
+fn remember(p: &Inner, bytes: Blob) {
     p.state_generation.fetch_add(1, Ordering::AcqRel);
     *Inner::lock(&p.unloaded_state) = None;
     *Inner::lock(&p.last_state) = Some(bytes);
@@ -60,14 +111,14 @@ fn remember(p: &Inner, bytes: Vec<u8>) {
 
 /// Keeps bytes the DAW loaded that have not reached a live plugin: saves
 /// return them, untouched, until a plugin holds them.
-fn keep_unloaded(p: &Inner, bytes: &[u8]) {
+fn keep_unloaded(p: &Inner, bytes: &Blob) {
     p.state_generation.fetch_add(1, Ordering::AcqRel);
-    *Inner::lock(&p.unloaded_state) = Some(bytes.to_vec());
+    *Inner::lock(&p.unloaded_state) = Some(bytes.clone());
 }
 
 /// What a save answers when the plugin cannot: the DAW's last bytes the
 /// plugin never took, else what the plugin last had.
-fn kept(p: &Inner) -> Option<Vec<u8>> {
+fn kept(p: &Inner) -> Option<Blob> {
     Inner::lock(&p.unloaded_state)
         .clone()
         .or_else(|| Inner::lock(&p.last_state).clone())
@@ -90,12 +141,12 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
                 "saving the {} bytes the DAW loaded last, which the plugin never took",
                 bytes.len()
             );
-            return write_all(stream, &bytes);
+            return write_all(stream, bytes.as_slice());
         }
-        match p.call(Save, p.timeout_slow()) {
-            Ok(Ok(s)) => {
-                let ok = write_all(stream, &s.bytes);
-                remember(p, s.bytes);
+        match save_blob(p, None, p.timeout_slow(), &mut |cb| p.serve_callback(&cb)) {
+            Ok(Ok(blob)) => {
+                let ok = write_all(stream, blob.as_slice());
+                remember(p, blob);
                 ok
             }
             Ok(Err(e)) => {
@@ -107,9 +158,9 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
                 tracing::warn!(
                     plugin = p.real_id(),
                     "save while the plugin is down ({e}); returning the kept state ({} bytes)",
-                    kept.as_ref().map_or(0, Vec::len)
+                    kept.as_ref().map_or(0, Blob::len)
                 );
-                kept.is_some_and(|b| write_all(stream, &b))
+                kept.is_some_and(|b| write_all(stream, b.as_slice()))
             }
         }
     })
@@ -139,12 +190,11 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
         }
         p.link.group.settle(p.timeout_slow());
         let load = |p: &Inner| {
-            p.call(
-                Load {
-                    bytes: bytes.clone(),
-                },
-                p.timeout_slow(),
-            )
+            let process = p.link.process().ok_or(BridgeError::Disconnected)?;
+            let id = p.link.instance();
+            load_blob(p, &process, id, &bytes, p.timeout_slow(), &mut |cb| {
+                p.serve_callback(&cb)
+            })
         };
         match load(p) {
             Ok(Ok(())) => {

@@ -1,5 +1,7 @@
-//! `clap_plugin_state`: the bytes pass through unchanged.
+//! `clap_plugin_state`: the bytes pass through unchanged, large ones in a
+//! sealed memfd beside the frame ([`Bulk`]).
 
+use crate::bulk::Bulk;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -7,12 +9,10 @@ pub struct Save;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct StateBytes {
-    #[serde(with = "serde_bytes")]
-    pub bytes: Vec<u8>,
+    pub bytes: Bulk,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Load {
-    #[serde(with = "serde_bytes")]
-    pub bytes: Vec<u8>,
+    pub bytes: Bulk,
 }

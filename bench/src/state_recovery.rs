@@ -1,0 +1,105 @@
+//! `--state`: what large plugin states cost through the bridge. A 16 MiB
+//! state loaded and saved, direct and bridged; and the time from a host's
+//! death (SIGKILL) to audible output again, with that state restored.
+
+use crate::scenarios::{self, StateTimes, BIGSTATE};
+use crate::stats::Summary;
+use crate::Res;
+use bulkhead_tests::*;
+use std::time::{Duration, Instant};
+
+const BLOCK: u32 = 256;
+
+/// Kills the bridged instance's host `kills` times while the DAW keeps
+/// sending blocks; the time from each kill to the first block that sounds.
+pub fn crash_to_audible(lib: &PluginLibrary, state: &[u8], kills: usize) -> Res<Summary> {
+    let id = format!("bulkhead.{BIGSTATE}");
+    let mut inst = Instance::new(lib, &id, HostConfig::default())?;
+    inst.load_state(state)?;
+    inst.activate(48_000.0, 1, BLOCK)?;
+    inst.start_processing()?;
+    let mut inputs = inst.input_buffers::<f32>(BLOCK as usize);
+    for ch in inputs.ports[0].iter_mut() {
+        for (i, s) in ch.iter_mut().enumerate() {
+            *s = ((i * 13) % 101) as f32 / 101.0 - 0.5;
+        }
+    }
+    let mut outputs = inst.output_buffers::<f32>(BLOCK as usize);
+    let mut block = |inst: &mut Instance| -> Res<bool> {
+        inst.process_f32(BLOCK, &inputs, &mut outputs, &[], None, None)?;
+        inst.pump();
+        Ok(outputs.ports[0].iter().flatten().any(|&s| s != 0.0))
+    };
+    let mut times = Vec::new();
+    for _ in 0..kills {
+        if !block(&mut inst)? {
+            return Err("the bridged plugin is silent before the kill".into());
+        }
+        let hosts = host_processes_of(std::process::id());
+        let [pid] = hosts[..] else {
+            return Err(format!("expected one host process, found {hosts:?}").into());
+        };
+        let killed = Instant::now();
+        // SAFETY: a signal to our own child process.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        loop {
+            if block(&mut inst)? {
+                times.push(killed.elapsed());
+                break;
+            }
+            if killed.elapsed() > Duration::from_secs(20) {
+                return Err("the plugin did not come back within 20 s".into());
+            }
+        }
+        // Let the supervisor forget this crash: the next is not a loop.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(Summary::of_durations(&times))
+}
+
+pub struct StateRecovery {
+    pub direct: StateTimes,
+    pub bridged: StateTimes,
+    pub crash: Summary,
+    pub kills: usize,
+}
+
+pub fn run(direct: &PluginLibrary, bridged: &PluginLibrary, quick: bool) -> Res<StateRecovery> {
+    let state = scenarios::big_state();
+    let runs = if quick { 3 } else { 9 };
+    let kills = 2; // within the default crash budget of 3 per minute
+    Ok(StateRecovery {
+        direct: scenarios::state(direct, BIGSTATE, runs, &state)?,
+        bridged: scenarios::state(bridged, &format!("bulkhead.{BIGSTATE}"), runs, &state)?,
+        crash: crash_to_audible(bridged, &state, kills)?,
+        kills,
+    })
+}
+
+pub fn print(r: &StateRecovery) {
+    let ms = |d: f64| d / 1000.0;
+    println!(
+        "State transfer, bigstate, {} bytes (ms, p50 / max):",
+        r.bridged.bytes
+    );
+    for (name, t) in [("direct", &r.direct), ("bridged", &r.bridged)] {
+        println!(
+            "  {name:8} load {:7.2} / {:7.2}   save {:7.2} / {:7.2}",
+            ms(t.load.p50),
+            ms(t.load.max),
+            ms(t.save.p50),
+            ms(t.save.max)
+        );
+    }
+    println!(
+        "  bridged - direct: load {:+.2} ms, save {:+.2} ms (target: within +10 ms each)",
+        ms(r.bridged.load.p50 - r.direct.load.p50),
+        ms(r.bridged.save.p50 - r.direct.save.p50)
+    );
+    println!(
+        "Crash (SIGKILL) to audible again with that state, {} kills (ms): p50 {:.1}, max {:.1} (target: p50 under 40 ms)",
+        r.kills,
+        ms(r.crash.p50),
+        ms(r.crash.max)
+    );
+}
