@@ -124,8 +124,13 @@ fn newest_source(dirs: &[String]) -> Option<std::time::SystemTime> {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut newest = None;
+    // A crate's library or binary is made from its `src/` and `build.rs`
+    // (its own tests and benches do not go into it).
     for d in dirs {
-        walk(&root.join(d), &mut newest);
+        walk(&root.join(d).join("src"), &mut newest);
+        if let Ok(m) = std::fs::metadata(root.join(d).join("build.rs")).and_then(|m| m.modified()) {
+            newest = Some(newest.map_or(m, |n: std::time::SystemTime| n.max(m)));
+        }
     }
     newest
 }

@@ -36,6 +36,10 @@ pub struct AudioState {
     /// The DAW's audio thread runs with realtime scheduling (re-read with
     /// the scheduling now and then): blocks get live deadlines.
     realtime_thread: bool,
+    /// The host answered a block since it started: until then its audio
+    /// thread is cold (page faults, first wake-up) and a block gets the
+    /// policy's deadline, not a live one.
+    warm: bool,
     /// The wait chosen for the block being handed over (other operations
     /// get the policy's).
     block_wait: Option<Duration>,
@@ -73,6 +77,7 @@ impl AudioState {
             caller: Caller::default(),
             sample_rate,
             realtime_thread: false,
+            warm: false,
             block_wait: None,
         })
     }
@@ -91,6 +96,8 @@ impl AudioState {
 
     fn handoff(&mut self, op: AudioOp) -> bool {
         if self.link.needs_start.swap(false, Ordering::AcqRel) && op != AudioOp::StartProcessing {
+            // A restored host: its audio thread is cold again.
+            self.warm = false;
             // A restored host starts processing before its first block.
             if !self.exchange(AudioOp::StartProcessing) {
                 return false;
@@ -421,7 +428,7 @@ impl AudioState {
                 .offline
                 .load(Ordering::Relaxed)
                 .then_some(audio_ms),
-            realtime_thread: self.realtime_thread,
+            realtime_thread: self.realtime_thread && self.warm,
             sample_rate: self.sample_rate,
         };
         self.block_wait = Some(deadline::block_wait(p.frames_count, &limits));
@@ -430,6 +437,7 @@ impl AudioState {
             self.copy_audio_out(outputs, frames, true);
             return CLAP_PROCESS_CONTINUE;
         }
+        self.warm = true;
         self.copy_audio_out(outputs, frames, false);
         self.read_events(p.out_events);
         let c = self.region.control();

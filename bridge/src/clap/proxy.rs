@@ -427,6 +427,16 @@ impl Proxy {
             let created = inner.create_on(process, &mut |cb| inner.serve_callback(&cb))?;
             Ok(created.instance)
         })?;
+        // Known from the start, so a plugin that dies before the DAW asks
+        // still answers with its real parameters and ports.
+        if inner.extensions.get().is_some_and(|e| e.params) {
+            if let Ok(infos) = inner.call(params::GetParamInfos, inner.timeout_main()) {
+                inner.caches().params = Some(infos);
+            }
+        }
+        if inner.extensions.get().is_some_and(|e| e.audio_ports) {
+            inner.fresh_audio_ports();
+        }
         if inner.extensions.get().is_some_and(|e| e.state) {
             // From the moment the instance exists, a save has bytes to
             // return, even if the host hangs before any background save.

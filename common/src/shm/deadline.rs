@@ -8,7 +8,9 @@
 //!   (`SCHED_FIFO` or `SCHED_RR`, as JACK, PipeWire and DAWs given rtkit
 //!   or rtprio run it): twice the period of the block (frames / sample
 //!   rate), at least [`MIN_LIVE`], at most the policy's `audio_timeout_ms`.
-//!   A hung `process()` then costs the DAW about one block, never a second;
+//!   A hung `process()` then costs the DAW about one block, never a second.
+//!   The first block a host answers after it starts gets the policy's
+//!   deadline: its audio thread is cold then (first wake-up, page faults);
 //! - otherwise (a thread of normal priority: Python and test hosts that
 //!   render as fast as they can, where a block lost to a short deadline
 //!   would be lost audio): the policy's `audio_timeout_ms`.
