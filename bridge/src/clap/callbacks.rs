@@ -17,9 +17,18 @@ use clap_sys::ext::voice_info::*;
 use clap_sys::host::clap_host;
 use std::ffi::{CStr, CString};
 
-/// The DAW's host pointers, fetched once in `init`.
+/// The DAW's host pointers, fetched once in `init`, and what the plugin's
+/// host process needs to know of the DAW, asked on the DAW's main thread and
+/// kept: a restart runs on the supervisor thread, where the DAW's
+/// main-thread functions must not be called.
 pub struct DawHost {
     host: *const clap_host,
+    /// The thread `init` ran on: the DAW's main thread.
+    main_thread: std::thread::ThreadId,
+    identity: HostIdentity,
+    /// The DAW's answers, asked on the main thread for the plugin's
+    /// extensions then; restarts reuse them.
+    answers: std::sync::Mutex<Option<(PluginExtensions, SetHostAnswers)>>,
     log: *const clap_host_log,
     params: *const clap_host_params,
     state: *const clap_host_state,
@@ -73,8 +82,18 @@ impl DawHost {
                 }
             }
         };
+        // SAFETY: per the caller's contract.
+        let h = unsafe { &*host };
         Self {
             host,
+            main_thread: std::thread::current().id(),
+            identity: HostIdentity {
+                name: c_str(h.name),
+                vendor: c_str(h.vendor),
+                url: c_str(h.url),
+                version: c_str(h.version),
+            },
+            answers: std::sync::Mutex::new(None),
             log: get(CLAP_EXT_LOG).cast(),
             params: get(CLAP_EXT_PARAMS).cast(),
             state: get(CLAP_EXT_STATE).cast(),
@@ -86,15 +105,15 @@ impl DawHost {
         }
     }
 
+    /// Read once in `init`; any thread.
     pub fn identity(&self) -> HostIdentity {
-        // SAFETY: the host pointer is valid for the plugin's life.
-        let h = unsafe { &*self.host };
-        HostIdentity {
-            name: c_str(h.name),
-            vendor: c_str(h.vendor),
-            url: c_str(h.url),
-            version: c_str(h.version),
-        }
+        self.identity.clone()
+    }
+
+    /// Whether the calling thread is the DAW's main thread (the one `init`
+    /// ran on).
+    pub fn on_main_thread_now(&self) -> bool {
+        std::thread::current().id() == self.main_thread
     }
 
     /// Which host extensions the DAW offers.
@@ -111,10 +130,45 @@ impl DawHost {
         }
     }
 
-    /// The DAW's answers to synchronous questions; main thread. Asked only
-    /// for the extensions the plugin has: a host may check that a plugin
-    /// using `clap_host_audio_ports` implements `clap_plugin_audio_ports`.
+    /// The DAW's answers to synchronous questions. On the main thread they
+    /// are asked and kept; on any other thread (a restart) the kept ones are
+    /// given, narrowed to the extensions the plugin has now: the DAW's
+    /// main-thread functions are never called from elsewhere.
     pub fn answers(&self, plugin: &PluginExtensions) -> SetHostAnswers {
+        let mut kept = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+        if self.on_main_thread_now() {
+            let fresh = self.ask_answers(plugin);
+            *kept = Some((*plugin, fresh));
+            return fresh;
+        }
+        let Some((asked, answers)) = *kept else {
+            tracing::warn!("the DAW's answers were never asked on its main thread; none given");
+            return SetHostAnswers::default();
+        };
+        if (plugin.audio_ports && !asked.audio_ports) || (plugin.note_ports && !asked.note_ports) {
+            tracing::warn!(
+                "the restarted plugin has port extensions it lacked at init; the DAW's \
+                 answers for them cannot be asked off its main thread"
+            );
+        }
+        SetHostAnswers {
+            audio_ports_rescan_flags: if plugin.audio_ports {
+                answers.audio_ports_rescan_flags
+            } else {
+                0
+            },
+            note_dialects: if plugin.note_ports {
+                answers.note_dialects
+            } else {
+                0
+            },
+        }
+    }
+
+    /// Asks the DAW; main thread only. Asked only for the extensions the
+    /// plugin has: a host may check that a plugin using
+    /// `clap_host_audio_ports` implements `clap_plugin_audio_ports`.
+    fn ask_answers(&self, plugin: &PluginExtensions) -> SetHostAnswers {
         let mut rescan_flags = 0;
         if plugin.audio_ports {
             // The flags CLAP defines (names … list).
@@ -169,15 +223,14 @@ impl DawHost {
     }
 
     /// Host calls the plugin made on its audio thread, replayed on ours.
+    /// `params.request_flush` is `[!audio-thread]` (the plugin is inside
+    /// `process` or `flush` already): it is not passed on from here.
     pub fn on_audio_flags(&self, flags: u32) {
         if flags & callback_flags::REQUEST_RESTART != 0 {
             self.request_restart();
         }
         if flags & callback_flags::REQUEST_PROCESS != 0 {
             self.request_process();
-        }
-        if flags & callback_flags::PARAMS_REQUEST_FLUSH != 0 {
-            call_ext!(self.params, request_flush, self.host);
         }
         if flags & callback_flags::TAIL_CHANGED != 0 {
             call_ext!(self.tail, changed, self.host);

@@ -52,6 +52,8 @@ impl Member for Inner {
     }
 
     fn audio_stuck(&self) -> bool {
+        // A region the audio thread stopped using is unmapped here, off it.
+        self.link.audio.drain();
         let region = Inner::lock(&self.link.region).clone();
         let mut stuck = Inner::lock(&self.link.stuck);
         let Some(region) = region else {
@@ -119,15 +121,17 @@ impl Member for Inner {
         }
         let active: Option<ActiveConfig> = Inner::lock(&self.active).clone();
         if let Some(cfg) = &active {
-            // The old host may have died mid-block: mark every request
-            // answered so that the new one starts clean.
-            let c = cfg.region.control();
-            c.response_seq
-                .store(c.request_seq.load(Ordering::Acquire), Ordering::Release);
-            c.host_sleeping.store(0, Ordering::Relaxed);
-            c.callbacks.store(0, Ordering::Relaxed);
+            // A fresh region, never the one the dead host may have scribbled
+            // on. Audio is down (`up` is clear until `go_live`): the audio
+            // thread adopts it on its next call and hands the old one back.
+            let region = super::audio::fresh_region(&cfg.layout)?;
+            if let Some(current) = Inner::lock(&self.active).as_mut() {
+                current.region = Arc::clone(&region);
+            }
+            *Inner::lock(&self.link.region) = Some(Arc::clone(&region));
+            self.link.audio.publish(Arc::clone(&region));
             let sync = self.sync_socket().map_err(|e| e.to_string())?;
-            let mut fds = vec![cfg.region.fd().as_raw_fd()];
+            let mut fds = vec![region.fd().as_raw_fd()];
             fds.extend(sync.as_ref().map(|s| s.as_raw_fd()));
             let activate = Activate {
                 sample_rate: cfg.sample_rate,
@@ -197,6 +201,10 @@ impl Member for Inner {
                 )
             }
         }
+    }
+
+    fn take_fault(&self) -> Option<String> {
+        self.link.audio.take_fault()
     }
 
     fn report(&self, error: bool, message: &str) {

@@ -479,6 +479,7 @@ impl Proxy {
             max_frames: max,
         };
         let shm = ShmLayout::compute(&layout)?;
+        inner.link.audio.clear();
         let state = AudioState::new(shm, Arc::clone(&inner.link), sample_rate)?;
         let config = ActiveConfig {
             sample_rate,
@@ -532,6 +533,7 @@ impl Proxy {
         *Inner::lock(&inner.link.region) = None;
         // Deactivation runs on the main thread, with no audio call running.
         *self.audio(&mut AudioAccess::granted()) = None;
+        inner.link.audio.clear();
     }
 
     fn audio_op(&self, inner: &Inner, access: &mut AudioAccess, op: AudioOp) -> Option<i32> {

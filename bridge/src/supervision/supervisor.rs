@@ -119,7 +119,12 @@ impl Watch {
             }
             Some(p) if group.broken.swap(false, Ordering::AcqRel) => {
                 p.kill();
-                Some("broke the protocol and was killed".to_string())
+                Some(match members.iter().find_map(|m| m.take_fault()) {
+                    Some(why) => {
+                        format!("answered nonsense in the audio region ({why}) and was killed")
+                    }
+                    None => "broke the protocol and was killed".to_string(),
+                })
             }
             Some(p) => match members.iter().find(|m| m.audio_stuck()) {
                 Some(m) => {
