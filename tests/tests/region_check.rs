@@ -129,7 +129,7 @@ fn scribbled_region_recovers(fault: u32, name: &str) {
             "{name}: the plugin did not come back (hosts {hosts:?} -> {now:?})"
         );
     };
-    let line = logged(&rig.inst, "answered nonsense in the audio region").unwrap_or_else(|| {
+    let line = logged(&rig.inst, "broke the protocol (audio region: ").unwrap_or_else(|| {
         panic!(
             "{name}: the DAW's log says why: {:?}",
             rig.inst.record().logs

@@ -189,10 +189,12 @@ fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
         manifest.host.as_deref(),
         library_dir().as_deref(),
     ))?;
+    // Bounded and checked before the DAW sees any of it, and before they are
+    // cached (cached ones again: the cache is a file anyone could write).
     let descriptors = match manifest.fresh_descriptors() {
-        Some(d) => d,
+        Some(d) => super::validate::descriptors(d),
         None => {
-            let d = list_descriptors(&host_binary, &manifest.plugin)?;
+            let d = super::validate::descriptors(list_descriptors(&host_binary, &manifest.plugin)?);
             manifest.cache_descriptors(&d);
             d
         }

@@ -38,6 +38,15 @@ impl Member for Inner {
     fn on_arrival(&self, cb: &Callback) {
         let Callback::Clap(cb) = cb;
         self.daw.on_any_thread(cb);
+        if let Some(n) = self.daw.take_flood() {
+            tracing::error!(
+                plugin = self.real_id(),
+                "the host sent {n} callbacks within one second; ending it"
+            );
+            *Inner::lock(&self.flood) = Some(n);
+            self.link.group.broken.store(true, Ordering::Release);
+            self.link.group.nudge();
+        }
     }
 
     fn defer(&self, cb: Callback) {
@@ -52,8 +61,6 @@ impl Member for Inner {
     }
 
     fn audio_stuck(&self) -> bool {
-        // A region the audio thread stopped using is unmapped here, off it.
-        self.link.audio.drain();
         let region = Inner::lock(&self.link.region).clone();
         let mut stuck = Inner::lock(&self.link.stuck);
         let Some(region) = region else {
@@ -204,7 +211,22 @@ impl Member for Inner {
     }
 
     fn take_fault(&self) -> Option<String> {
-        self.link.audio.take_fault()
+        let flood = Inner::lock(&self.flood)
+            .take()
+            .map(|n| format!("{n} callbacks within one second"));
+        flood.or_else(|| {
+            self.link
+                .audio
+                .take_fault()
+                .map(|f| format!("audio region: {f}"))
+        })
+    }
+
+    fn tick(&self) {
+        // A region the audio thread stopped using is unmapped here, off it.
+        self.link.audio.drain();
+        // Coalesced callbacks reach the DAW within a tick.
+        self.daw.deliver_pending();
     }
 
     fn report(&self, error: bool, message: &str) {

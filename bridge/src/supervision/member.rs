@@ -38,8 +38,11 @@ pub trait Member: Send + Sync {
     fn go_live(&self, process: &Arc<HostProcess>, instance: InstanceId);
     /// Saves the state in the background if it is due.
     fn refresh_state(&self);
-    /// Why this object's audio path gave up on the host (it answered
-    /// nonsense), if it did; forgotten once asked.
+    /// Called on every look of the supervisor (housekeeping off the DAW's
+    /// threads).
+    fn tick(&self) {}
+    /// Why this object gave up on the host (it answered nonsense in the
+    /// audio region, or flooded us), if it did; forgotten once asked.
     fn take_fault(&self) -> Option<String> {
         None
     }

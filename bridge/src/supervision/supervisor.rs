@@ -103,6 +103,9 @@ impl Watch {
         if members.is_empty() {
             return;
         }
+        for m in &members {
+            m.tick();
+        }
         let reason = match group.process() {
             None => Some("is not running".to_string()),
             Some(p) if !p.is_alive() => Some(p.exit_description()),
@@ -120,9 +123,7 @@ impl Watch {
             Some(p) if group.broken.swap(false, Ordering::AcqRel) => {
                 p.kill();
                 Some(match members.iter().find_map(|m| m.take_fault()) {
-                    Some(why) => {
-                        format!("answered nonsense in the audio region ({why}) and was killed")
-                    }
+                    Some(why) => format!("broke the protocol ({why}) and was killed"),
                     None => "broke the protocol and was killed".to_string(),
                 })
             }
