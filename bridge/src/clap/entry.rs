@@ -147,6 +147,13 @@ fn close_bundle(factory: *const BundleFactory) {
             drop(unsafe { Box::from_raw((f as *const BundleFactory).cast_mut()) });
         }
     }
+    let last = bundles.is_empty();
+    drop(bundles);
+    if last {
+        // Nothing of this library is in use any more: its spawner thread
+        // ends, so that unloading the library frees it (issue 9, finding 9).
+        crate::process::spawn::end_spawner();
+    }
 }
 
 /// The directory this library was loaded from.
