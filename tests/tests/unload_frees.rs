@@ -74,7 +74,6 @@ fn sixty_copies_loaded_and_released_leave_no_threads_and_no_processes() {
     );
     let leaks = Leaks::now();
     let threads_before = threads();
-    let rss_before = rss_kib();
 
     for i in 1..=COPIES {
         load_use_release(&dir, i);
