@@ -5,6 +5,7 @@
 
 use super::callbacks::DawHost;
 use super::link::Link;
+use bulkhead_common::shm::check::{self, RegionFault};
 use bulkhead_common::shm::control::{port_flags, AudioOp};
 use bulkhead_common::shm::deadline::{self, Limits};
 use bulkhead_common::shm::doorbell;
@@ -16,7 +17,7 @@ use bulkhead_common::ProtocolError;
 use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::events::*;
 use clap_sys::process::*;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,121 @@ pub struct AudioState {
     /// The wait chosen for the block being handed over (other operations
     /// get the policy's).
     block_wait: Option<Duration>,
+    /// The host answered nonsense: nothing more is read from or rung in
+    /// this region; blocks are silent until a restart hands over a fresh one.
+    faulted: bool,
+}
+
+/// The audio thread's side of restarts, without locks: a restart hands over
+/// a fresh region (the old one may hold anything a broken host wrote), the
+/// audio thread gives the old one back to be unmapped elsewhere (never on
+/// the audio thread), and reports why it gave up on a host.
+#[derive(Default)]
+pub struct RegionWatch {
+    /// A region from a restart, not yet adopted (`Arc::into_raw`).
+    fresh: AtomicPtr<ShmRegion>,
+    /// A region the audio thread stopped using, to be dropped off it.
+    stale: AtomicPtr<ShmRegion>,
+    /// What the audio thread found: a [`RegionFault`] in the low byte, the
+    /// host's own reason (when it refused a request) in the next.
+    fault: AtomicU32,
+}
+
+impl RegionWatch {
+    /// Offers `region` to the audio thread (replacing one it never took).
+    pub fn publish(&self, region: Arc<ShmRegion>) {
+        let old = self
+            .fresh
+            .swap(Arc::into_raw(region).cast_mut(), Ordering::SeqCst);
+        // SAFETY: every non-null pointer in the slots came from
+        // `Arc::into_raw`, and swapping it out made it ours.
+        drop(unsafe { from_slot(old) });
+    }
+
+    /// Drops a region the audio thread gave back. Not on the audio thread.
+    pub fn drain(&self) {
+        let old = self.stale.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: as in `publish`.
+        drop(unsafe { from_slot(old) });
+    }
+
+    /// Forgets any hand-over (a new activation makes its own region). Not
+    /// on the audio thread, and not while it runs.
+    pub fn clear(&self) {
+        self.drain();
+        let old = self.fresh.swap(std::ptr::null_mut(), Ordering::SeqCst);
+        // SAFETY: as in `publish`.
+        drop(unsafe { from_slot(old) });
+        self.fault.store(0, Ordering::Relaxed);
+    }
+
+    /// A restart's region is waiting to be adopted.
+    fn pending(&self) -> bool {
+        !self.fresh.load(Ordering::SeqCst).is_null()
+    }
+
+    /// Audio thread: the fresh region, if any, once the previous stale one
+    /// was dropped (so one slot is always enough).
+    fn take_fresh(&self) -> Option<Arc<ShmRegion>> {
+        if !self.stale.load(Ordering::Acquire).is_null() {
+            return None;
+        }
+        let p = self.fresh.swap(std::ptr::null_mut(), Ordering::SeqCst);
+        // SAFETY: as in `publish`.
+        unsafe { from_slot(p) }
+    }
+
+    /// Audio thread: hands the old region back; `stale` is empty (checked
+    /// by `take_fresh`, and only this thread fills it).
+    fn retire(&self, old: Arc<ShmRegion>) {
+        self.stale
+            .store(Arc::into_raw(old).cast_mut(), Ordering::Release);
+    }
+
+    /// Audio thread: the first fault found since the last look.
+    fn report(&self, fault: RegionFault, host_reason: u32) {
+        let code = fault as u32 | (host_reason & 0xff) << 8;
+        let _ = self
+            .fault
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Relaxed);
+    }
+
+    /// Why the audio thread gave up on the host, for the log (and forgets it).
+    pub fn take_fault(&self) -> Option<String> {
+        let code = self.fault.swap(0, Ordering::AcqRel);
+        let fault = RegionFault::from_u32(code & 0xff)?;
+        Some(match RegionFault::from_u32(code >> 8) {
+            Some(seen) if fault == RegionFault::Refused => {
+                format!("{} (it read {})", fault.describe(), seen.describe())
+            }
+            _ => fault.describe().to_string(),
+        })
+    }
+}
+
+impl Drop for RegionWatch {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// A fresh region for a restarted host: the old one may hold anything the
+/// host that died wrote into it, and the new host must not inherit that.
+///
+/// # Errors
+/// The layout no longer computes, or the kernel refused the memory.
+pub fn fresh_region(layout: &bulkhead_common::shm::AudioLayout) -> Result<Arc<ShmRegion>, String> {
+    let shm = ShmLayout::compute(layout).map_err(|e| e.to_string())?;
+    ShmRegion::create(&shm)
+        .map(Arc::new)
+        .map_err(|e| format!("cannot make a fresh audio region: {e}"))
+}
+
+/// # Safety
+/// `p` is null or a pointer from `Arc::into_raw` that nothing else owns.
+unsafe fn from_slot(p: *mut ShmRegion) -> Option<Arc<ShmRegion>> {
+    // SAFETY: per the contract.
+    (!p.is_null()).then(|| unsafe { Arc::from_raw(p.cast_const()) })
 }
 
 /// The calling thread's scheduling policy and priority (two syscalls, no
@@ -79,41 +195,97 @@ impl AudioState {
             realtime_thread: false,
             warm: false,
             block_wait: None,
+            faulted: false,
         })
     }
 
-    /// Hands the prepared request to the host and waits for it. False when
-    /// the host missed the deadline (now or on an earlier block it has not
-    /// finished yet).
-    fn roundtrip(&mut self, op: AudioOp) -> bool {
-        // `in_flight` before `up` (both SeqCst): a supervisor that cleared
-        // `up` and then sees `in_flight` clear knows we will not ring.
-        self.link.in_flight.store(true, Ordering::SeqCst);
-        let ok = self.link.up.load(Ordering::SeqCst) && self.handoff(op);
-        self.link.in_flight.store(false, Ordering::SeqCst);
-        ok
+    /// Switches to the fresh region a restart handed over, if any, and gives
+    /// the old one back (dropping it here would unmap on the audio thread).
+    fn adopt_fresh_region(&mut self) {
+        if let Some(fresh) = self.link.audio.take_fresh() {
+            let old = std::mem::replace(&mut self.region, fresh);
+            self.link.audio.retire(old);
+            let c = self.region.control();
+            self.seq = c.request_seq.load(Ordering::Acquire);
+            self.in_sync = true;
+            self.faulted = false;
+            self.caller = Caller::default();
+        }
     }
 
-    fn handoff(&mut self, op: AudioOp) -> bool {
+    /// The host answered nonsense: stop using this region, say why, and let
+    /// the supervisor end the host (it logs, restarts, and hands over a
+    /// fresh region). No lock, no allocation: flags only.
+    fn fault(&mut self, fault: RegionFault) {
+        let host_reason = if fault == RegionFault::Refused {
+            self.region.control().fault.load(Ordering::Relaxed)
+        } else {
+            0
+        };
+        self.faulted = true;
+        self.in_sync = false;
+        self.link.audio.report(fault, host_reason);
+        self.link.group.broken.store(true, Ordering::Release);
+    }
+
+    /// Hands the prepared request to the host and waits for it. The status
+    /// the host answered (checked against what `op` can return); `None`
+    /// when the host missed the deadline (now or on an earlier block it has
+    /// not finished yet), is down, or answered nonsense.
+    fn roundtrip(&mut self, op: AudioOp) -> Option<i32> {
+        // `in_flight` before `up` (both SeqCst): a supervisor that cleared
+        // `up` and then sees `in_flight` clear knows we will not ring. A
+        // restart publishes its region before it sets `up`: seeing `up`
+        // means seeing the region too, which the next call adopts.
+        self.link.in_flight.store(true, Ordering::SeqCst);
+        let ok = !self.faulted && self.link.up.load(Ordering::SeqCst) && !self.link.audio.pending();
+        let status = if ok { self.handoff(op) } else { None };
+        self.link.in_flight.store(false, Ordering::SeqCst);
+        status
+    }
+
+    fn handoff(&mut self, op: AudioOp) -> Option<i32> {
         if self.link.needs_start.swap(false, Ordering::AcqRel) && op != AudioOp::StartProcessing {
             // A restored host: its audio thread is cold again.
             self.warm = false;
             // A restored host starts processing before its first block.
-            if !self.exchange(AudioOp::StartProcessing) {
-                return false;
-            }
+            self.exchange(AudioOp::StartProcessing)?;
         }
         self.exchange(op)
     }
 
-    fn exchange(&mut self, op: AudioOp) -> bool {
+    fn exchange(&mut self, op: AudioOp) -> Option<i32> {
+        let answered = self.ring_and_wait(op);
+        if !answered || self.faulted {
+            return None;
+        }
+        match check::answer(self.region.control(), op) {
+            Ok(status) => Some(status),
+            Err(fault) => {
+                self.fault(fault);
+                None
+            }
+        }
+    }
+
+    fn ring_and_wait(&mut self, op: AudioOp) -> bool {
         let c = self.region.control();
+        let response = c.response_seq.load(Ordering::Acquire);
         if !self.in_sync {
-            if c.response_seq.load(Ordering::Acquire) != self.seq {
-                self.missed();
+            if response != self.seq {
+                if check::plausible_response(response, self.seq) {
+                    self.missed();
+                } else {
+                    self.fault(RegionFault::ResponseSeq);
+                }
                 return false;
             }
             self.in_sync = true;
+        } else if response != self.seq || c.request_seq.load(Ordering::Acquire) != self.seq {
+            // Between blocks both words hold the last sequence number; the
+            // host never writes either out of turn.
+            self.fault(RegionFault::ResponseSeq);
+            return false;
         }
         c.op.store(op as u32, Ordering::Relaxed);
         c.callbacks.store(0, Ordering::Relaxed);
@@ -137,7 +309,11 @@ impl AudioState {
             .wait(c, seq, || !link.up.load(Ordering::Relaxed), deadline);
         if !ok {
             self.in_sync = false;
-            self.missed();
+            if check::plausible_response(c.response_seq.load(Ordering::Acquire), seq) {
+                self.missed();
+            } else {
+                self.fault(RegionFault::ResponseSeq);
+            }
         }
         ok
     }
@@ -186,16 +362,15 @@ impl AudioState {
 
     /// Runs a bodiless operation; the status the host reported, if it did.
     pub fn op(&mut self, op: AudioOp, daw: &DawHost) -> Option<i32> {
+        self.adopt_fresh_region();
         self.region
             .control()
             .in_events_len
             .store(0, Ordering::Relaxed);
-        if !self.roundtrip(op) {
-            return None;
-        }
+        let status = self.roundtrip(op)?;
         let c = self.region.control();
         daw.on_audio_flags(c.callbacks.load(Ordering::Relaxed));
-        Some(c.status.load(Ordering::Relaxed))
+        Some(status)
     }
 
     fn write_events(&mut self, list: *const clap_input_events) {
@@ -226,18 +401,25 @@ impl AudioState {
     }
 
     /// Validates the host's output events and pushes them to the DAW.
+    /// Malformed events are a broken host (its writer only writes valid
+    /// ones): none reach the DAW, and the host is restarted.
     fn read_events(&mut self, list: *const clap_output_events) {
         let c = self.region.control();
         let len = c.out_events_len.load(Ordering::Relaxed) as usize;
         let loaded = match self.region.range(self.layout.out_events_offset, len) {
             Some(src) if len <= EVENT_AREA_LEN => {
                 // SAFETY: the range lies inside our mapping.
-                unsafe { self.out_events.load_raw(src, len) }.is_ok()
+                if unsafe { self.out_events.load_raw(src, len) }.is_ok() {
+                    Ok(())
+                } else {
+                    Err(RegionFault::OutEvents)
+                }
             }
-            _ => false,
+            _ => Err(RegionFault::OutEventsLen),
         };
-        if !loaded {
+        if let Err(fault) = loaded {
             self.out_events.clear();
+            self.fault(fault);
             return;
         }
         // SAFETY: the DAW's output list is valid for the call.
@@ -260,8 +442,9 @@ impl AudioState {
         output: *const clap_output_events,
         daw: &DawHost,
     ) {
+        self.adopt_fresh_region();
         self.write_events(input);
-        if self.roundtrip(AudioOp::ParamsFlush) {
+        if self.roundtrip(AudioOp::ParamsFlush).is_some() {
             daw.on_audio_flags(self.region.control().callbacks.load(Ordering::Relaxed));
             self.read_events(output);
         }
@@ -375,6 +558,7 @@ impl AudioState {
     /// # Safety
     /// `p` must be the DAW's valid process struct for this call.
     pub unsafe fn process(&mut self, p: &clap_process, daw: &DawHost) -> clap_process_status {
+        self.adopt_fresh_region();
         let frames = p.frames_count as usize;
         // SAFETY: the DAW passes `count` buffers at each pointer.
         let (inputs, outputs) = unsafe {
@@ -432,27 +616,24 @@ impl AudioState {
             sample_rate: self.sample_rate,
         };
         self.block_wait = Some(deadline::block_wait(p.frames_count, &limits));
-        if !self.roundtrip(AudioOp::Process) {
+        let Some(status) = self.roundtrip(AudioOp::Process) else {
             self.block_wait = None;
+            self.copy_audio_out(outputs, frames, true);
+            return CLAP_PROCESS_CONTINUE;
+        };
+        self.read_events(p.out_events);
+        if self.faulted {
             self.copy_audio_out(outputs, frames, true);
             return CLAP_PROCESS_CONTINUE;
         }
         self.warm = true;
         self.copy_audio_out(outputs, frames, false);
-        self.read_events(p.out_events);
         let c = self.region.control();
         self.link
             .last_tail
             .store(c.tail.load(Ordering::Relaxed), Ordering::Relaxed);
         daw.on_audio_flags(c.callbacks.load(Ordering::Relaxed));
-        match c.status.load(Ordering::Relaxed) {
-            s @ (CLAP_PROCESS_ERROR
-            | CLAP_PROCESS_CONTINUE
-            | CLAP_PROCESS_CONTINUE_IF_NOT_QUIET
-            | CLAP_PROCESS_TAIL
-            | CLAP_PROCESS_SLEEP) => s,
-            _ => CLAP_PROCESS_ERROR,
-        }
+        status
     }
 }
 

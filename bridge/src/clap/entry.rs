@@ -147,6 +147,13 @@ fn close_bundle(factory: *const BundleFactory) {
             drop(unsafe { Box::from_raw((f as *const BundleFactory).cast_mut()) });
         }
     }
+    let last = bundles.is_empty();
+    drop(bundles);
+    if last {
+        // Nothing of this library is in use any more: its spawner thread
+        // ends, so that unloading the library frees it (issue 9, finding 9).
+        crate::process::spawn::end_spawner();
+    }
 }
 
 /// The directory this library was loaded from.
@@ -189,10 +196,12 @@ fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
         manifest.host.as_deref(),
         library_dir().as_deref(),
     ))?;
+    // Bounded and checked before the DAW sees any of it, and before they are
+    // cached (cached ones again: the cache is a file anyone could write).
     let descriptors = match manifest.fresh_descriptors() {
-        Some(d) => d,
+        Some(d) => super::validate::descriptors(d),
         None => {
-            let d = list_descriptors(&host_binary, &manifest.plugin)?;
+            let d = super::validate::descriptors(list_descriptors(&host_binary, &manifest.plugin)?);
             manifest.cache_descriptors(&d);
             d
         }

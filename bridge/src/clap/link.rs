@@ -48,6 +48,9 @@ pub struct Link {
     pub last_tail: AtomicU32,
     /// An unanswered audio request and since when (the supervisor's).
     pub stuck: Mutex<Option<(u32, Instant)>>,
+    /// Region hand-over on restarts and the audio thread's fault report
+    /// (see `audio::RegionWatch`).
+    pub audio: super::audio::RegionWatch,
 }
 
 impl Link {
@@ -68,6 +71,7 @@ impl Link {
             active: AtomicBool::new(false),
             last_tail: AtomicU32::new(0),
             stuck: Mutex::new(None),
+            audio: Default::default(),
         }
     }
 

@@ -38,6 +38,15 @@ impl Member for Inner {
     fn on_arrival(&self, cb: &Callback) {
         let Callback::Clap(cb) = cb;
         self.daw.on_any_thread(cb);
+        if let Some(n) = self.daw.take_flood() {
+            tracing::error!(
+                plugin = self.real_id(),
+                "the host sent {n} callbacks within one second; ending it"
+            );
+            *Inner::lock(&self.flood) = Some(n);
+            self.link.group.broken.store(true, Ordering::Release);
+            self.link.group.nudge();
+        }
     }
 
     fn defer(&self, cb: Callback) {
@@ -119,15 +128,17 @@ impl Member for Inner {
         }
         let active: Option<ActiveConfig> = Inner::lock(&self.active).clone();
         if let Some(cfg) = &active {
-            // The old host may have died mid-block: mark every request
-            // answered so that the new one starts clean.
-            let c = cfg.region.control();
-            c.response_seq
-                .store(c.request_seq.load(Ordering::Acquire), Ordering::Release);
-            c.host_sleeping.store(0, Ordering::Relaxed);
-            c.callbacks.store(0, Ordering::Relaxed);
+            // A fresh region, never the one the dead host may have scribbled
+            // on. Audio is down (`up` is clear until `go_live`): the audio
+            // thread adopts it on its next call and hands the old one back.
+            let region = super::audio::fresh_region(&cfg.layout)?;
+            if let Some(current) = Inner::lock(&self.active).as_mut() {
+                current.region = Arc::clone(&region);
+            }
+            *Inner::lock(&self.link.region) = Some(Arc::clone(&region));
+            self.link.audio.publish(Arc::clone(&region));
             let sync = self.sync_socket().map_err(|e| e.to_string())?;
-            let mut fds = vec![cfg.region.fd().as_raw_fd()];
+            let mut fds = vec![region.fd().as_raw_fd()];
             fds.extend(sync.as_ref().map(|s| s.as_raw_fd()));
             let activate = Activate {
                 sample_rate: cfg.sample_rate,
@@ -197,6 +208,25 @@ impl Member for Inner {
                 )
             }
         }
+    }
+
+    fn take_fault(&self) -> Option<String> {
+        let flood = Inner::lock(&self.flood)
+            .take()
+            .map(|n| format!("{n} callbacks within one second"));
+        flood.or_else(|| {
+            self.link
+                .audio
+                .take_fault()
+                .map(|f| format!("audio region: {f}"))
+        })
+    }
+
+    fn tick(&self) {
+        // A region the audio thread stopped using is unmapped here, off it.
+        self.link.audio.drain();
+        // Coalesced callbacks reach the DAW within a tick.
+        self.daw.deliver_pending();
     }
 
     fn report(&self, error: bool, message: &str) {

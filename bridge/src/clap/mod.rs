@@ -8,3 +8,4 @@ mod factory;
 mod link;
 mod member;
 mod proxy;
+mod validate;

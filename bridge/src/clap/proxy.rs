@@ -84,6 +84,8 @@ pub struct Inner {
     pub lifecycle: Mutex<()>,
     /// When the state was last saved in the background.
     pub last_refresh: Mutex<Option<std::time::Instant>>,
+    /// The host flooded us with this many callbacks in a second.
+    pub flood: Mutex<Option<u64>>,
 }
 
 pub struct Proxy {
@@ -301,7 +303,8 @@ impl Inner {
     /// The ports as the plugin says now; while the host is down, the last
     /// known ones (a plugin keeps its declared ports while it is down).
     pub fn fresh_audio_ports(&self) -> audio_ports::AudioPorts {
-        let Ok(ports) = self.call(audio_ports::GetAudioPorts, self.timeout_main()) else {
+        let asked = self.call(audio_ports::GetAudioPorts, self.timeout_main());
+        let Ok(ports) = asked.map(super::validate::audio_ports) else {
             return self
                 .caches()
                 .audio_ports
@@ -407,6 +410,7 @@ impl Proxy {
             daw,
             link: Arc::new(Link::new(group)),
             last_refresh: Mutex::new(None),
+            flood: Mutex::new(None),
             policy: self.bundle.manifest.policy,
             extensions: OnceLock::new(),
             caches: Mutex::new(Caches::default()),
@@ -489,6 +493,7 @@ impl Proxy {
             max_frames: max,
         };
         let shm = ShmLayout::compute(&layout)?;
+        inner.link.audio.clear();
         let state = AudioState::new(shm, Arc::clone(&inner.link), sample_rate)?;
         let config = ActiveConfig {
             sample_rate,
@@ -542,6 +547,7 @@ impl Proxy {
         *Inner::lock(&inner.link.region) = None;
         // Deactivation runs on the main thread, with no audio call running.
         *self.audio(&mut AudioAccess::granted()) = None;
+        inner.link.audio.clear();
     }
 
     fn audio_op(&self, inner: &Inner, access: &mut AudioAccess, op: AudioOp) -> Option<i32> {
@@ -744,5 +750,6 @@ unsafe extern "C" fn on_main_thread(plugin: *const clap_plugin) {
                 }
             });
         }
+        inner.daw.serve_pending_main();
     })
 }

@@ -38,6 +38,14 @@ pub trait Member: Send + Sync {
     fn go_live(&self, process: &Arc<HostProcess>, instance: InstanceId);
     /// Saves the state in the background if it is due.
     fn refresh_state(&self);
+    /// Called on every look of the supervisor (housekeeping off the DAW's
+    /// threads).
+    fn tick(&self) {}
+    /// Why this object gave up on the host (it answered nonsense in the
+    /// audio region, or flooded us), if it did; forgotten once asked.
+    fn take_fault(&self) -> Option<String> {
+        None
+    }
     /// Tells the DAW (its log, if it has one) what happened.
     fn report(&self, error: bool, message: &str);
 }

@@ -103,6 +103,9 @@ impl Watch {
         if members.is_empty() {
             return;
         }
+        for m in &members {
+            m.tick();
+        }
         let reason = match group.process() {
             None => Some("is not running".to_string()),
             Some(p) if !p.is_alive() => Some(p.exit_description()),
@@ -119,7 +122,10 @@ impl Watch {
             }
             Some(p) if group.broken.swap(false, Ordering::AcqRel) => {
                 p.kill();
-                Some("broke the protocol and was killed".to_string())
+                Some(match members.iter().find_map(|m| m.take_fault()) {
+                    Some(why) => format!("broke the protocol ({why}) and was killed"),
+                    None => "broke the protocol and was killed".to_string(),
+                })
             }
             Some(p) => match members.iter().find(|m| m.audio_stuck()) {
                 Some(m) => {

@@ -33,6 +33,13 @@ impl AudioOp {
     }
 }
 
+/// Values of [`Control::status`] beyond what the operation itself returns.
+pub mod status {
+    /// The host found the request garbled (see [`super::Control::fault`])
+    /// and did not act on it. Neither a `clap_process_status` nor a bool.
+    pub const INVALID_REQUEST: i32 = -1;
+}
+
 /// Bits of [`Control::port_flags_in`] and [`Control::port_flags_out`].
 pub mod port_flags {
     /// The port's buffers hold `f64` samples this block.
@@ -96,4 +103,7 @@ pub struct Control {
     /// The CPU the host's audio thread picked the last request up on
     /// (see [`crate::shm::handoff`]).
     pub host_cpu: AtomicU32,
+    /// Why the host refused the last request ([`crate::shm::check::RegionFault`]
+    /// as a number), when it answered with [`status::INVALID_REQUEST`].
+    pub fault: AtomicU32,
 }

@@ -2,6 +2,7 @@
 //! control words, transport, events and audio of a block, and the futex
 //! doorbell that hands a block from the bridge to the host and back.
 
+pub mod check;
 pub mod control;
 pub mod deadline;
 pub mod doorbell;

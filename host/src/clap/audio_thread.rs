@@ -6,7 +6,8 @@ use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
 use super::plugin_calls::PluginCalls;
 use super::waiting::EarlyWake;
 use bulkhead_common::alloc_audit::{self, AudioSection};
-use bulkhead_common::shm::control::{port_flags, AudioOp};
+use bulkhead_common::shm::check::{self, RegionFault};
+use bulkhead_common::shm::control::{port_flags, status as op_status, AudioOp};
 use bulkhead_common::shm::doorbell;
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
 use bulkhead_common::shm::handoff::{self, HotWhileBusy};
@@ -80,6 +81,32 @@ impl Buffers {
 }
 
 impl AudioWorker {
+    /// Runs one checked request; its status.
+    fn serve(
+        &mut self,
+        req: check::Request,
+        bufs: &mut Buffers,
+        in_events: &mut PackedEvents,
+        arrived: Instant,
+        early: &mut Option<EarlyWake>,
+    ) -> Result<i32, RegionFault> {
+        Ok(match req.op {
+            AudioOp::Process => {
+                if let Some(e) = early.as_mut() {
+                    e.on_block(arrived, req.frames);
+                }
+                self.process(req, bufs, in_events)?
+            }
+            AudioOp::StartProcessing => i32::from(self.processor.start_processing().is_ok()),
+            AudioOp::StopProcessing => i32::from(self.processor.stop_processing().is_ok()),
+            AudioOp::Reset => {
+                self.processor.reset();
+                1
+            }
+            AudioOp::ParamsFlush => self.flush(req, in_events)?,
+        })
+    }
+
     /// Serves blocks until told to quit; hands the processor back (stopped)
     /// so the main thread can deactivate the plugin.
     pub fn run(mut self) -> PluginAudioProcessor<BulkheadHost> {
@@ -133,25 +160,18 @@ impl AudioWorker {
             handoff::note_arrival(c);
             hot.arrived(arrived);
             mirror_scheduling(c, &mut scheduling);
-            let status = match AudioOp::from_u32(c.op.load(Ordering::Relaxed)) {
-                Some(AudioOp::Process) => {
-                    if let Some(e) = early.as_mut() {
-                        e.on_block(arrived, c.frames.load(Ordering::Relaxed));
-                    }
-                    self.process(&mut bufs, &mut in_events)
+            // Every word is read once and checked before it is acted on: a
+            // garbled request (a plugin scribbling into the region) is
+            // refused and named, never run.
+            let status = match check::request(c, &self.layout)
+                .and_then(|req| self.serve(req, &mut bufs, &mut in_events, arrived, &mut early))
+            {
+                Ok(status) => status,
+                Err(fault) => {
+                    c.fault.store(fault as u32, Ordering::Relaxed);
+                    c.out_events_len.store(0, Ordering::Relaxed);
+                    op_status::INVALID_REQUEST
                 }
-                Some(AudioOp::StartProcessing) => {
-                    i32::from(self.processor.start_processing().is_ok())
-                }
-                Some(AudioOp::StopProcessing) => {
-                    i32::from(self.processor.stop_processing().is_ok())
-                }
-                Some(AudioOp::Reset) => {
-                    self.processor.reset();
-                    1
-                }
-                Some(AudioOp::ParamsFlush) => self.flush(&mut in_events),
-                None => 0,
             };
             c.status.store(status, Ordering::Relaxed);
             c.tail.store(self.calls.tail(), Ordering::Relaxed);
@@ -180,19 +200,18 @@ impl AudioWorker {
         self.processor
     }
 
-    /// Loads the block's input events; a malformed area means no events.
-    fn load_events(&self, in_events: &mut PackedEvents) {
-        let c = self.region.control();
-        let len = (c.in_events_len.load(Ordering::Relaxed) as usize).min(EVENT_AREA_LEN);
-        match self.region.range(self.layout.in_events_offset, len) {
-            Some(src) => {
-                // SAFETY: the range lies inside the mapping.
-                if unsafe { in_events.load_raw(src, len) }.is_err() {
-                    in_events.clear();
-                }
-            }
-            None => in_events.clear(),
+    /// Loads the block's input events (`len` checked against the area).
+    fn load_events(&self, len: usize, in_events: &mut PackedEvents) -> Result<(), RegionFault> {
+        let Some(src) = self.region.range(self.layout.in_events_offset, len) else {
+            in_events.clear();
+            return Err(RegionFault::InEventsLen);
+        };
+        // SAFETY: the range lies inside the mapping.
+        if unsafe { in_events.load_raw(src, len) }.is_err() {
+            in_events.clear();
+            return Err(RegionFault::InEvents);
         }
+        Ok(())
     }
 
     fn out_writer(&self) -> EventWriter {
@@ -205,8 +224,12 @@ impl AudioWorker {
         unsafe { EventWriter::new(base, if base.is_null() { 0 } else { EVENT_AREA_LEN }) }
     }
 
-    fn flush(&mut self, in_events: &mut PackedEvents) -> i32 {
-        self.load_events(in_events);
+    fn flush(
+        &mut self,
+        req: check::Request,
+        in_events: &mut PackedEvents,
+    ) -> Result<i32, RegionFault> {
+        self.load_events(req.in_events_len, in_events)?;
         let mut writer = self.out_writer();
         let (input, output) = (in_events.input_list(), writer.output_list());
         // SAFETY: both lists stay valid for the call; audio thread of an
@@ -216,15 +239,17 @@ impl AudioWorker {
             .control()
             .out_events_len
             .store(writer.len() as u32, Ordering::Relaxed);
-        1
+        Ok(1)
     }
 
-    fn process(&mut self, bufs: &mut Buffers, in_events: &mut PackedEvents) -> i32 {
+    fn process(
+        &mut self,
+        req: check::Request,
+        bufs: &mut Buffers,
+        in_events: &mut PackedEvents,
+    ) -> Result<i32, RegionFault> {
         let c = self.region.control();
-        let frames = c
-            .frames
-            .load(Ordering::Relaxed)
-            .min(self.layout.audio.max_frames);
+        let frames = req.frames;
         let set_port = |buf: &mut clap_audio_buffer, chans: &mut [*mut f32], flags: u32| {
             if flags & port_flags::F64 != 0 {
                 buf.data32 = std::ptr::null_mut();
@@ -240,7 +265,8 @@ impl AudioWorker {
             .zip(&mut bufs.in_channels)
             .enumerate()
         {
-            set_port(buf, chans, c.port_flags_in[i].load(Ordering::Relaxed));
+            let flags = check::port_flags(c.port_flags_in[i].load(Ordering::Relaxed))?;
+            set_port(buf, chans, flags);
             buf.constant_mask = c.constant_mask_in[i].load(Ordering::Relaxed);
             buf.latency = c.latency_in[i].load(Ordering::Relaxed);
         }
@@ -250,30 +276,32 @@ impl AudioWorker {
             .zip(&mut bufs.out_channels)
             .enumerate()
         {
-            set_port(buf, chans, c.port_flags_out[i].load(Ordering::Relaxed));
+            let flags = check::port_flags(c.port_flags_out[i].load(Ordering::Relaxed))?;
+            set_port(buf, chans, flags);
             buf.constant_mask = 0;
             buf.latency = c.latency_out[i].load(Ordering::Relaxed);
         }
-        self.load_events(in_events);
+        self.load_events(req.in_events_len, in_events)?;
         let mut writer = self.out_writer();
         let (input, output) = (in_events.input_list(), writer.output_list());
         // SAFETY: a zeroed transport is a valid value to overwrite.
         let mut transport: clap_event_transport = unsafe { std::mem::zeroed() };
-        let has_transport = c.has_transport.load(Ordering::Relaxed) != 0;
+        let has_transport = req.has_transport;
         if has_transport {
-            if let Some(src) = self
+            let src = self
                 .region
                 .range(self.layout.transport_offset, TRANSPORT_AREA_LEN)
-            {
-                // SAFETY: the area is inside the mapping and large enough.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        src,
-                        (&mut transport as *mut clap_event_transport).cast::<u8>(),
-                        std::mem::size_of::<clap_event_transport>(),
-                    )
-                };
-            }
+                .ok_or(RegionFault::Transport)?;
+            // SAFETY: the area is inside the mapping and large enough; our
+            // private copy is what gets checked and used.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    src,
+                    (&mut transport as *mut clap_event_transport).cast::<u8>(),
+                    std::mem::size_of::<clap_event_transport>(),
+                )
+            };
+            check::transport(&transport)?;
         }
         let process = clap_process {
             steady_time: c.steady_time.load(Ordering::Relaxed) as i64,
@@ -305,7 +333,7 @@ impl AudioWorker {
         }
         c.out_events_len
             .store(writer.len() as u32, Ordering::Relaxed);
-        status
+        Ok(status)
     }
 }
 

@@ -2,6 +2,7 @@
 //! invalidates.
 
 use super::super::proxy::{with_proxy, Inner};
+use super::super::validate;
 use super::fill_text;
 use crate::guard::{write_out, PlainC};
 use bulkhead_common::protocol::clap::ext::note_ports::{GetNotePorts, NotePorts};
@@ -12,7 +13,10 @@ fn ports(p: &Inner) -> NotePorts {
     if let Some(n) = &p.caches().note_ports {
         return n.clone();
     }
-    match p.call(GetNotePorts, p.timeout_main()) {
+    match p
+        .call(GetNotePorts, p.timeout_main())
+        .map(validate::note_ports)
+    {
         Ok(n) => {
             p.caches().note_ports = Some(n.clone());
             n

@@ -2,6 +2,7 @@
 //! values and conversions are asked of the plugin every time.
 
 use super::super::proxy::{flush_active, with_proxy, Inner};
+use super::super::validate;
 use super::fill_text;
 use crate::guard::{write_out, PlainC};
 use bulkhead_common::protocol::clap::ext::params::*;
@@ -17,6 +18,7 @@ fn with_infos<T>(p: &Inner, f: impl FnOnce(&[ParamInfo]) -> T) -> T {
     }
     match p.call(GetParamInfos, p.timeout_main()) {
         Ok(infos) => {
+            let infos = validate::param_infos(infos);
             let r = f(&infos);
             p.caches().params = Some(infos);
             r
@@ -61,7 +63,10 @@ unsafe extern "C" fn get_info(
 
 unsafe extern "C" fn get_value(plugin: *const clap_plugin, param_id: u32, out: *mut f64) -> bool {
     with_proxy(plugin, false, |p| {
-        let value = match p.call(GetParamValue { param_id }, p.timeout_main()) {
+        let asked = p
+            .call(GetParamValue { param_id }, p.timeout_main())
+            .map(|v| v.and_then(|v| validate::param_value(param_id, v)));
+        let value = match asked {
             Ok(v) => {
                 if let Some(v) = v {
                     p.caches().param_values.insert(param_id, v);
@@ -121,7 +126,10 @@ unsafe extern "C" fn text_to_value(
         let text = unsafe { CStr::from_ptr(text) }
             .to_string_lossy()
             .into_owned();
-        match p.query(TextToValue { param_id, text }, None) {
+        match p
+            .query(TextToValue { param_id, text }, None)
+            .and_then(|v| validate::param_value(param_id, v))
+        {
             Some(v) => {
                 // SAFETY: the DAW's out-parameter for this call.
                 unsafe { write_out(out, v) }

@@ -18,8 +18,14 @@ pub const HANG_IN_VALUE_TO_TEXT: u32 = 5;
 pub const STACK_OVERFLOW_IN_PROCESS: u32 = 6;
 /// Every `process()` takes [`SLOW_BLOCK`] (slow, not stuck).
 pub const SLOW_PROCESS: u32 = 7;
+/// In `process()`, overwrite the whole shared-memory audio region of the host process with
+/// pseudo-random bytes (a stray write by a plugin inside its host), then return normally.
+pub const SCRIBBLE_REGION: u32 = 8;
+/// As [`SCRIBBLE_REGION`], but sparing the region's first 8 bytes (its magic word), so only the
+/// other checks can notice.
+pub const SCRIBBLE_REGION_KEEP_MAGIC: u32 = 9;
 /// The largest fault number.
-pub const MAX: u32 = 7;
+pub const MAX: u32 = 9;
 /// How long a block takes under [`SLOW_PROCESS`].
 pub const SLOW_BLOCK: Duration = Duration::from_millis(300);
 
@@ -33,6 +39,8 @@ pub const NAMES: [&str; MAX as usize + 1] = [
     "Hang in value_to_text",
     "Stack overflow in process",
     "Slow process",
+    "Scribble on the audio region",
+    "Scribble on the audio region, sparing its magic",
 ];
 
 /// Commits `fault` if it is one that strikes in `process()`; otherwise returns normally.
@@ -44,7 +52,51 @@ pub fn strike_in_process(fault: u32) {
             std::hint::black_box(overflow_stack(0));
         }
         SLOW_PROCESS => std::thread::sleep(SLOW_BLOCK),
+        SCRIBBLE_REGION => scribble_region(0),
+        SCRIBBLE_REGION_KEEP_MAGIC => scribble_region(8),
         _ => {}
+    }
+}
+
+/// Fills every mapping named `bulkhead-audio` (the host's memfd region) from byte `skip` on with
+/// xorshift noise.
+fn scribble_region(skip: usize) {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+    for line in maps.lines().filter(|l| l.contains("bulkhead-audio")) {
+        let Some((start, end)) = line
+            .split_whitespace()
+            .next()
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(a, b)| {
+                Some((
+                    usize::from_str_radix(a, 16).ok()?,
+                    usize::from_str_radix(b, 16).ok()?,
+                ))
+            })
+        else {
+            continue;
+        };
+        if !line
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|p| p.contains('w'))
+        {
+            continue;
+        }
+        for addr in (start + skip..end).step_by(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // SAFETY: deliberately hostile, as this fault is meant to be: `addr` lies inside a
+            // writable shared mapping of this process (read from /proc/self/maps), 8-byte aligned
+            // (mappings are page aligned and `skip` is 0 or 8); nothing in this plugin holds a
+            // reference into it. What it does to the host is the point of the test.
+            unsafe { std::ptr::write_volatile(addr as *mut u64, x) };
+        }
     }
 }
 

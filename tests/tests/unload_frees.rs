@@ -1,0 +1,121 @@
+//! Issue 9, finding 9: a bridged copy the DAW loads, uses and releases
+//! leaves nothing behind. Sixty copies (distinct files, so sixty separate
+//! dlopens of the bridge), each with an instance created and destroyed, then
+//! the entry deinitialised and the library closed: the threads of this
+//! process come back to where they were, and no process, socket, region or
+//! mapping of an audio region is left. (Resident memory does not come back
+//! yet: see the ignored test below.)
+
+use bulkhead_tests::*;
+use std::time::{Duration, Instant};
+
+const COPIES: usize = 60;
+
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+/// Resident memory in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn bridged_libraries() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("bulkhead-test-") && l.contains("gain-copy-"))
+        .filter_map(|l| l.split_whitespace().last())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
+/// Loads copy `i`, creates and destroys an instance, releases the library.
+fn load_use_release(dir: &std::path::Path, i: usize) {
+    let real = sample_plugin_path("gain").unwrap();
+    let copy = bridged_copy(&real, dir, &format!("gain-copy-{i}.clap"), None).unwrap();
+    let lib = PluginLibrary::load(&copy).unwrap();
+    let mut inst = Instance::new(
+        &lib,
+        "bulkhead.org.bulkhead.sample.gain",
+        HostConfig::default(),
+    )
+    .unwrap();
+    inst.activate(48_000.0, 1, 256).unwrap();
+    inst.deactivate().unwrap();
+    drop(inst);
+    drop(lib);
+}
+
+/// Waits (bounded) until `f` holds.
+fn eventually(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn sixty_copies_loaded_and_released_leave_no_threads_and_no_processes() {
+    let dir = scratch_dir("unload");
+    // A first copy warms up what the test process itself keeps (the test
+    // host's own allocations, the dynamic loader's caches, glibc arenas).
+    load_use_release(&dir, 0);
+    eventually(
+        "the warm-up copy's host exits",
+        Duration::from_secs(5),
+        || host_processes_of(std::process::id()).is_empty(),
+    );
+    let leaks = Leaks::now();
+    let threads_before = threads();
+
+    for i in 1..=COPIES {
+        load_use_release(&dir, i);
+        // Each copy's threads end when it is released (the spawner is
+        // joined by the last deinit): the count never climbs.
+        assert!(
+            threads() <= threads_before,
+            "copy {i}: {} threads, {threads_before} before",
+            threads()
+        );
+    }
+    eventually("no host process left", Duration::from_secs(10), || {
+        host_processes_of(std::process::id()).is_empty()
+    });
+    assert_eq!(threads(), threads_before, "threads back to where they were");
+    assert_eq!(Leaks::now(), leaks, "no socket, region or mapping left");
+}
+
+/// Open (issue 9, finding 9, second half): the libraries stay mapped after
+/// `dlclose`, so their memory is not returned (about 4.7 MB a copy in a
+/// debug build). glibc pins a library for the life of any thread on which
+/// it registered a thread-local destructor, and the bridge registers some on
+/// the DAW's thread: crossbeam-channel's blocking receives (the reply wait in
+/// `process::handle`, the spawner's reply) and std's spawn hooks (threads
+/// spawned from the DAW's thread). Freeing the mapping needs every blocking
+/// wait on DAW threads made TLS-free (Mutex and Condvar) and every thread
+/// started from a bridge-owned thread. Run with `--ignored` to see the gap.
+#[test]
+#[ignore = "libraries stay pinned by thread-local destructors on the DAW's thread"]
+fn sixty_copies_loaded_and_released_return_their_memory() {
+    let dir = scratch_dir("unload-rss");
+    load_use_release(&dir, 0);
+    let rss_before = rss_kib();
+    for i in 1..=COPIES {
+        load_use_release(&dir, i);
+    }
+    let grown = rss_kib().saturating_sub(rss_before);
+    eprintln!(
+        "RSS grew by {grown} KiB over {COPIES} copies; {} bridged libraries still mapped",
+        bridged_libraries()
+    );
+    assert_eq!(bridged_libraries(), 0, "every released copy is unmapped");
+    // Slack for allocator arenas keeping freed pages and the harness.
+    assert!(grown < 8 * 1024, "resident memory grew by {grown} KiB");
+}
