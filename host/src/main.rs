@@ -3,11 +3,15 @@
 //! Usage: `bulkhead-host --socket-fd N --plugin PATH`. The bridge passes its
 //! end of a socket pair as fd N; the host says hello, checks the bridge's
 //! hello and credentials, then serves until the bridge goes away.
+//!
+//! `bulkhead-host --scan PATH` instead prints a JSON report of the plugins
+//! in PATH and exits (see `scan`).
 
 mod clap;
 mod error;
 mod event_loop;
 mod outbox;
+mod scan;
 
 use bulkhead_common::handshake::Hello;
 use bulkhead_common::protocol::wire::{self, Message};
@@ -122,6 +126,20 @@ fn run() -> Result<(), HostError> {
 }
 
 fn main() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == "--scan") {
+        let plugin = args.next();
+        logging::init_for("host", plugin.as_deref());
+        let result = match (plugin, args.next()) {
+            (Some(p), None) => scan::run(PathBuf::from(p)),
+            _ => Err(HostError::Usage("usage: bulkhead-host --scan PATH".into())),
+        };
+        if let Err(e) = result {
+            eprintln!("bulkhead-host: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let arg = |name: &str| std::env::args_os().skip_while(|a| a != name).nth(1);
     // A group's process serves several plugins: it is named by the group.
     let label = match arg("--group") {
