@@ -12,7 +12,7 @@
 use crate::discover::{discover, Found};
 use crate::error::{CliError, Result};
 use crate::layout;
-use crate::scan::{scan_file, ScanFailure};
+use crate::scan::scan_file;
 use bulkhead_common::config::Config;
 use bulkhead_common::manifest::{self, Manifest};
 use bulkhead_common::scan::PluginFormat;
@@ -321,6 +321,12 @@ fn sync_one(
     if why.is_empty() {
         return Outcome::Unchanged;
     }
+    // Scanned even in a dry run (the scan writes nothing), so that what
+    // would be skipped is told apart from what would be added.
+    let report = match scan_file(&install.host, &f.path, timeout) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Skipped(e.to_string()),
+    };
     if dry_run {
         return if existed {
             Outcome::Updated(why.join("; "))
@@ -328,11 +334,6 @@ fn sync_one(
             Outcome::Added
         };
     }
-    let report = match scan_file(&install.host, &f.path, timeout) {
-        Ok(r) => r,
-        Err(e @ ScanFailure::Spawn { .. }) => return Outcome::Skipped(e.to_string()),
-        Err(e) => return Outcome::Skipped(e.to_string()),
-    };
     match write_copy(install, &f.path, &dest, &report.descriptors()) {
         Ok(()) if existed => Outcome::Updated(why.join("; ")),
         Ok(()) => Outcome::Added,

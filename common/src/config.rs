@@ -232,10 +232,12 @@ impl Config {
             Ok(m) if !m.is_file() => {
                 return unreadable("not a regular file; using the defaults".into())
             }
-            Ok(m) if m.len() > MAX_CONFIG_BYTES => return unreadable(format!(
+            Ok(m) if m.len() > MAX_CONFIG_BYTES => {
+                return unreadable(format!(
                 "{} bytes, more than a config file may be ({MAX_CONFIG_BYTES}); using the defaults",
                 m.len()
-            )),
+            ))
+            }
             Ok(_) => {}
         }
         match std::fs::read_to_string(path) {
