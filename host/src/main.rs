@@ -125,6 +125,29 @@ fn run() -> Result<(), HostError> {
     result
 }
 
+/// The per-plugin settings of the user's config.toml that act in the host
+/// process: `log` (this plugin's log filter, over `BULKHEAD_LOG`) and
+/// `realtime_priority`. Matched by the plugin's path or file name (its ids
+/// are not known before it loads). Runs before logging starts and before
+/// any thread exists; the bridge reports the file's problems, so they are
+/// not repeated here.
+fn apply_config_overrides(plugin: Option<&std::ffi::OsStr>) {
+    let Some(plugin) = plugin else { return };
+    let config = bulkhead_common::config::Config::load().config;
+    let Some(o) = config.override_for(std::path::Path::new(plugin), &[]) else {
+        return;
+    };
+    if let Some(filter) = o.log {
+        std::env::set_var(logging::LOG_ENV, filter);
+    }
+    if let Some(p) = o.realtime_priority {
+        clap::REALTIME_PRIORITY.store(
+            i32::try_from(p).unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+}
+
 fn main() {
     let mut args = std::env::args_os().skip(1);
     if args.next().is_some_and(|a| a == "--scan") {
@@ -150,6 +173,9 @@ fn main() {
         }
         None => arg("--plugin"),
     };
+    // A group's process is started for no one plugin file: the per-plugin
+    // log filter and priority apply to processes of a single plugin.
+    apply_config_overrides(arg("--plugin").as_deref());
     logging::init_for("host", label.as_deref());
     match run() {
         Ok(()) | Err(HostError::Disconnected) => {
