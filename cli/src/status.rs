@@ -21,7 +21,7 @@ pub struct CopyStatus {
     /// unusable; see `problems`).
     pub plugin: Option<PathBuf>,
     pub format: PluginFormat,
-    /// From the config's overrides.
+    /// From the config's overrides, else the manifest.
     pub group: Option<String>,
     /// The copy is the installed library, its manifest names the real
     /// plugin and the installed host, and the real plugin's descriptors are
@@ -98,7 +98,10 @@ pub fn collect(config: &Config, check_loads: bool) -> Result<Vec<CopyStatus>> {
             s.plugins = cached.unwrap_or_default();
         }
         let ids: Vec<&str> = s.plugins.iter().map(|d| d.id.as_str()).collect();
-        s.group = config.override_for(&m.plugin, &ids).and_then(|o| o.group);
+        s.group = config
+            .override_for(&m.plugin, &ids)
+            .and_then(|o| o.group)
+            .or_else(|| m.group.clone());
         out.push(s);
     }
     Ok(out)

@@ -112,8 +112,8 @@ pub struct Override {
     /// The glob (see [`glob_match`]).
     pub pattern: String,
     pub policy: PolicyOverride,
-    /// Instances of plugins in one group share a host process. Kept here
-    /// until the manifest carries a group the bridge acts on.
+    /// Instances of plugins in one group share a host process (over the
+    /// manifest's `group`).
     pub group: Option<String>,
     /// A `BULKHEAD_LOG` filter for this plugin's host processes.
     pub log: Option<String>,
@@ -360,12 +360,15 @@ impl Config {
     }
 
     /// Applies the override matching `manifest`'s plugin (or one of `ids`)
-    /// to the manifest's policy, repairing values out of range. Returns the
-    /// override applied, for what is not (yet) a manifest field (group,
-    /// log level, realtime priority).
+    /// to the manifest's policy and group, repairing values out of range.
+    /// Returns the override applied, for what is not a manifest field (log
+    /// level, realtime priority: the host applies those itself).
     pub fn apply_to(&self, manifest: &mut Manifest, ids: &[&str]) -> Option<Override> {
         let o = self.override_for(&manifest.plugin, ids)?;
         o.policy.apply(&mut manifest.policy);
+        if o.group.is_some() {
+            manifest.group.clone_from(&o.group);
+        }
         for problem in manifest.policy.repair() {
             tracing::warn!("config override {:?}: {problem}", o.pattern);
         }
@@ -718,6 +721,7 @@ restart = false
         let mut m = Manifest::new("/x/Gain.clap".into());
         c.apply_to(&mut m, &[]);
         assert_eq!(m.policy.main_timeout_ms, 500);
+        assert_eq!(m.group.as_deref(), Some("g1"));
     }
 
     #[test]

@@ -206,9 +206,9 @@ fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
             d
         }
     };
-    // The user's config.toml overrides the manifest's policy, matched by
-    // the real plugin's path or its plugins' ids (see common::config). The
-    // override's group is not a manifest field yet; it stays in the config.
+    // The user's config.toml overrides the manifest's policy and group,
+    // matched by the real plugin's path or its plugins' ids (see
+    // common::config).
     let ids: Vec<&str> = descriptors.iter().map(|d| d.id.as_str()).collect();
     bulkhead_common::config::Config::load_logged().apply_to(&mut manifest, &ids);
     Ok(Bundle {
