@@ -1,10 +1,11 @@
 //! The parts both sides of bulkhead share: the wire protocol, its codec and
 //! framing, the handshake, the shared-memory audio block, bridged-copy
-//! manifests and logging setup.
+//! manifests, the user's config file, plugin scan reports and logging setup.
 
 pub mod alloc_audit;
 pub mod bulk;
 pub mod codec;
+pub mod config;
 pub mod error;
 pub mod framing;
 pub mod fuzzing;
@@ -12,6 +13,7 @@ pub mod handshake;
 pub mod logging;
 pub mod manifest;
 pub mod protocol;
+pub mod scan;
 pub mod shm;
 
 pub use error::ProtocolError;

@@ -9,6 +9,8 @@ pub enum HostError {
     Protocol(ProtocolError),
     #[error("bad arguments: {0}")]
     Usage(String),
+    #[error("{0}")]
+    Scan(String),
 }
 
 impl From<ProtocolError> for HostError {

@@ -3,11 +3,15 @@
 //! Usage: `bulkhead-host --socket-fd N --plugin PATH`. The bridge passes its
 //! end of a socket pair as fd N; the host says hello, checks the bridge's
 //! hello and credentials, then serves until the bridge goes away.
+//!
+//! `bulkhead-host --scan PATH` instead prints a JSON report of the plugins
+//! in PATH and exits (see `scan`).
 
 mod clap;
 mod error;
 mod event_loop;
 mod outbox;
+mod scan;
 
 use bulkhead_common::handshake::Hello;
 use bulkhead_common::protocol::wire::{self, Message};
@@ -121,7 +125,44 @@ fn run() -> Result<(), HostError> {
     result
 }
 
+/// The per-plugin settings of the user's config.toml that act in the host
+/// process: `log` (this plugin's log filter, over `BULKHEAD_LOG`) and
+/// `realtime_priority`. Matched by the plugin's path or file name (its ids
+/// are not known before it loads). Runs before logging starts and before
+/// any thread exists; the bridge reports the file's problems, so they are
+/// not repeated here.
+fn apply_config_overrides(plugin: Option<&std::ffi::OsStr>) {
+    let Some(plugin) = plugin else { return };
+    let config = bulkhead_common::config::Config::load().config;
+    let Some(o) = config.override_for(std::path::Path::new(plugin), &[]) else {
+        return;
+    };
+    if let Some(filter) = o.log {
+        std::env::set_var(logging::LOG_ENV, filter);
+    }
+    if let Some(p) = o.realtime_priority {
+        clap::REALTIME_PRIORITY.store(
+            i32::try_from(p).unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+}
+
 fn main() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == "--scan") {
+        let plugin = args.next();
+        logging::init_for("host", plugin.as_deref());
+        let result = match (plugin, args.next()) {
+            (Some(p), None) => scan::run(PathBuf::from(p)),
+            _ => Err(HostError::Usage("usage: bulkhead-host --scan PATH".into())),
+        };
+        if let Err(e) = result {
+            eprintln!("bulkhead-host: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     let arg = |name: &str| std::env::args_os().skip_while(|a| a != name).nth(1);
     // A group's process serves several plugins: it is named by the group.
     let label = match arg("--group") {
@@ -132,6 +173,9 @@ fn main() {
         }
         None => arg("--plugin"),
     };
+    // A group's process is started for no one plugin file: the per-plugin
+    // log filter and priority apply to processes of a single plugin.
+    apply_config_overrides(arg("--plugin").as_deref());
     logging::init_for("host", label.as_deref());
     match run() {
         Ok(()) | Err(HostError::Disconnected) => {

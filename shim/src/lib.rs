@@ -5,7 +5,8 @@
 //! while the bridge code exists once.
 //!
 //! The bridge library is looked for in `$BULKHEAD_BRIDGE`, beside this
-//! file, in `~/.local/lib/bulkhead/`, `/usr/local/lib/bulkhead/` and
+//! file, in `~/.local/share/bulkhead/` (where `bulkhead install` puts it),
+//! `~/.local/lib/bulkhead/`, `/usr/local/lib/bulkhead/` and
 //! `/usr/lib/bulkhead/`.
 
 use clap_sys::entry::clap_plugin_entry;
@@ -52,11 +53,9 @@ fn candidates(own: &Path) -> Vec<PathBuf> {
         c.push(dir.join(BRIDGE_FILE));
     }
     if let Some(home) = std::env::var_os("HOME") {
-        c.push(
-            Path::new(&home)
-                .join(".local/lib/bulkhead")
-                .join(BRIDGE_FILE),
-        );
+        for dir in [".local/share/bulkhead", ".local/lib/bulkhead"] {
+            c.push(Path::new(&home).join(dir).join(BRIDGE_FILE));
+        }
     }
     c.push(Path::new("/usr/local/lib/bulkhead").join(BRIDGE_FILE));
     c.push(Path::new("/usr/lib/bulkhead").join(BRIDGE_FILE));

@@ -27,6 +27,7 @@
 //! in [`HostRecord::thread_violations`].
 
 mod bridged;
+mod cli;
 mod error;
 mod events;
 mod host;
@@ -43,6 +44,9 @@ mod streams;
 pub use bridged::{
     bridged_copy, bridged_sample, bridged_sample_with_policy, built_artifact, host_processes_of,
     scratch_dir, shim_copy, Leaks,
+};
+pub use cli::{
+    snapshot_diff, CliRig, CLI_SAMPLES, CRASHING, FAULT_AT_INIT_ENV, NOT_A_PLUGIN, VST3_BUNDLE,
 };
 pub use error::{Result, TestHostError};
 pub use events::{

@@ -99,6 +99,7 @@ fn sources_of(file: &str) -> Vec<String> {
         ("libbulkhead_bridge.so", _) => vec!["common".into(), "bridge".into()],
         ("libbulkhead_shim.so", _) => vec!["shim".into()],
         ("bulkhead-host", _) => vec!["common".into(), "host".into()],
+        ("bulkhead", _) => vec!["common".into(), "cli".into()],
         _ => Vec::new(),
     }
 }

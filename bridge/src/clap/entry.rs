@@ -191,7 +191,7 @@ fn list_descriptors(host: &Path, plugin: &Path) -> Result<Vec<PluginDescriptor>,
 
 fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
     // Refuses a manifest naming a bridged copy before any host starts.
-    let manifest = Manifest::load_for(copy_path)?;
+    let mut manifest = Manifest::load_for(copy_path)?;
     let host_binary = find_host(&host_candidates(
         manifest.host.as_deref(),
         library_dir().as_deref(),
@@ -206,6 +206,11 @@ fn load_bundle(copy_path: &Path) -> Result<Bundle, BridgeError> {
             d
         }
     };
+    // The user's config.toml overrides the manifest's policy and group,
+    // matched by the real plugin's path or its plugins' ids (see
+    // common::config).
+    let ids: Vec<&str> = descriptors.iter().map(|d| d.id.as_str()).collect();
+    bulkhead_common::config::Config::load_logged().apply_to(&mut manifest, &ids);
     Ok(Bundle {
         copy_path: copy_path.to_path_buf(),
         manifest,

@@ -74,6 +74,8 @@ pub fn host_candidates(manifest_host: Option<&Path>, bridge_dir: Option<&Path>) 
         c.push(d.join("bulkhead-host"));
     }
     if let Some(home) = std::env::var_os("HOME") {
+        // Where `bulkhead install` puts it, then the older manual place.
+        c.push(Path::new(&home).join(".local/share/bulkhead/bulkhead-host"));
         c.push(Path::new(&home).join(".local/lib/bulkhead/bulkhead-host"));
     }
     c.push(PathBuf::from("/usr/local/lib/bulkhead/bulkhead-host"));

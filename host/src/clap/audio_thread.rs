@@ -337,13 +337,23 @@ impl AudioWorker {
     }
 }
 
+/// The user's `realtime_priority` for this plugin (config.toml), 0 when
+/// unset: it replaces the DAW's priority while the DAW runs realtime.
+pub static REALTIME_PRIORITY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 /// Adopts the bridge's audio-thread scheduling (SCHED_FIFO/RR and priority
 /// when the DAW runs realtime). Tried once per change; a refusal (no
 /// privilege) silently leaves the thread as it is.
 fn mirror_scheduling(c: &bulkhead_common::shm::Control, applied: &mut (i32, i32)) {
+    let policy = c.sched_policy.load(Ordering::Relaxed);
+    let chosen = REALTIME_PRIORITY.load(Ordering::Relaxed);
     let wanted = (
-        c.sched_policy.load(Ordering::Relaxed),
-        c.sched_priority.load(Ordering::Relaxed),
+        policy,
+        if chosen > 0 && policy != libc::SCHED_OTHER {
+            chosen
+        } else {
+            c.sched_priority.load(Ordering::Relaxed)
+        },
     );
     if wanted == *applied {
         return;

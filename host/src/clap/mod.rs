@@ -2,6 +2,7 @@
 //! file and the instances created from it.
 
 mod audio_thread;
+pub use audio_thread::REALTIME_PRIORITY;
 pub mod host_side;
 mod note_ports_host;
 pub mod plugin_calls;

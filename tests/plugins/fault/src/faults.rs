@@ -43,6 +43,42 @@ pub const NAMES: [&str; MAX as usize + 1] = [
     "Scribble on the audio region, sparing its magic",
 ];
 
+/// Names the plugin files that abort as soon as a plugin is created from
+/// them: a plugin that crashes while `bulkhead sync` scans it. The value is
+/// matched against this library's file name, so a test can make one copy
+/// of this plugin crash and leave the others well-behaved.
+pub const AT_INIT_ENV: &str = "BULKHEAD_SAMPLE_FAULT_AT_INIT";
+
+/// Aborts if [`AT_INIT_ENV`] is set and this library's file name contains
+/// its value; otherwise returns.
+pub fn strike_at_init() {
+    let Some(wanted) = std::env::var_os(AT_INIT_ENV).filter(|v| !v.is_empty()) else {
+        return;
+    };
+    let wanted = wanted.to_string_lossy().into_owned();
+    if own_file_name().is_some_and(|name| name.contains(&wanted)) {
+        std::process::abort();
+    }
+}
+
+/// The file name this library was loaded from.
+fn own_file_name() -> Option<String> {
+    // SAFETY: a zeroed `Dl_info` is a valid out-parameter, and the address
+    // is a function of this library.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let ok = unsafe { libc::dladdr(own_file_name as *const libc::c_void, &mut info) };
+    if ok == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dladdr returned a C string naming the object.
+    let path = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    let path = std::path::Path::new(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
+    );
+    Some(path.file_name()?.to_string_lossy().into_owned())
+}
+
 /// Commits `fault` if it is one that strikes in `process()`; otherwise returns normally.
 pub fn strike_in_process(fault: u32) {
     match fault {

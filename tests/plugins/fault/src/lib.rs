@@ -30,7 +30,10 @@ bulkhead_sample_support::sample_plugin! {
         main_thread: FaultMainThread,
         audio_processor: FaultProcessor,
         extensions: [PluginAudioPorts, PluginParams, PluginState, PluginRender],
-        new_main_thread: |_host, shared| Ok(FaultMainThread { shared }),
+        new_main_thread: |_host, shared| {
+            faults::strike_at_init();
+            Ok(FaultMainThread { shared })
+        },
     }
 }
 
