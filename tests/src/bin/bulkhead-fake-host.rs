@@ -339,10 +339,9 @@ fn main() {
         if let (Some(id), false) = (created, misbehaved) {
             misbehaved = true;
             if fake.mode != "scribbler" && fake.mode != "descriptors" {
-                // Let the bridge finish creating the plugin first.
-                if fake.mode == "stopped" || fake.mode == "garbage" {
-                    serve_a_few(&stream, &mut fake, &mut buf, 4);
-                }
+                // Let the bridge finish creating the plugin first (its
+                // answers, parameters, ports, first state).
+                serve_a_few(&stream, &mut fake, &mut buf, 5);
                 misbehave(&stream, &mut fake, id, &mut noise);
             }
         }
