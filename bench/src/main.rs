@@ -176,7 +176,15 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
         for line in &context {
             println!("{line}");
         }
-        let r = state_recovery::run(&big, &big_bridged, quick)?;
+        let (crashable, crash_dir) = bridged_with(
+            "bigstate",
+            Policy {
+                max_crashes: 1_000,
+                ..Policy::default()
+            },
+        )?;
+        scratch.0.push(crash_dir);
+        let r = state_recovery::run(&big, &big_bridged, &crashable, quick)?;
         state_recovery::print(&r);
         return Ok(());
     }

@@ -157,11 +157,18 @@ impl Blob {
         if have < len {
             return Err(BulkError::Short { have, len });
         }
-        Self::map(fd, len as usize)
+        // The receiver reads it all: map every page in one go rather than
+        // fault them in one by one.
+        Self::map(fd, len as usize, true)
     }
 
-    fn map(fd: OwnedFd, len: usize) -> Result<Self, BulkError> {
+    fn map(fd: OwnedFd, len: usize, populate: bool) -> Result<Self, BulkError> {
         use rustix::mm::{MapFlags, ProtFlags};
+        let flags = if populate {
+            MapFlags::SHARED | MapFlags::POPULATE
+        } else {
+            MapFlags::SHARED
+        };
         let ptr = if len == 0 {
             std::ptr::null_mut()
         } else {
@@ -173,7 +180,7 @@ impl Blob {
                     std::ptr::null_mut(),
                     len,
                     ProtFlags::READ,
-                    MapFlags::SHARED,
+                    flags,
                     fd.as_fd(),
                     0,
                 )
@@ -263,7 +270,8 @@ impl BlobWriter {
             SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL,
         )
         .map_err(std::io::Error::from)?;
-        Blob::map(self.fd, self.len)
+        // The writer seldom reads it back (a restart hands the memfd on).
+        Blob::map(self.fd, self.len, false)
     }
 }
 

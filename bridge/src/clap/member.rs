@@ -90,9 +90,11 @@ impl Member for Inner {
         let _lifecycle = Inner::lock(&self.lifecycle);
         self.link.disconnect();
         let mut defer = |cb| self.defer_callback(cb);
+        let t = Instant::now();
         let created = self
             .create_on(process, &mut defer)
             .map_err(|e| why(process, e))?;
+        tracing::debug!(plugin = self.real_id(), "created in {:.1?}", t.elapsed());
         let id = created.instance;
         // Callbacks of the restored object reach it by its new id (it is
         // not reachable from the DAW until `go_live`).

@@ -287,15 +287,20 @@ fn restart(group: &HostGroup) -> Result<Vec<Arc<dyn Member>>, String> {
     let _lifecycle = group.lifecycle();
     // Members that joined or left while we waited for the lock count.
     let members = group.members();
+    let started = Instant::now();
     let process = group_spawn(group)?;
+    let spawned = started.elapsed();
     let mut ids = Vec::with_capacity(members.len());
     for m in &members {
+        let t = Instant::now();
         let id = group
             .creating(|| m.restore(&process))
             .map_err(|e| format!("{}: {e}", m.name()))?;
+        tracing::debug!(plugin = m.name(), "restored in {:.1?}", t.elapsed());
         group.note_instance(id);
         ids.push(id);
     }
+    tracing::debug!(group = ?group.name(), "host started in {spawned:.1?}, all restored in {:.1?}", started.elapsed());
     group.set_process(Arc::clone(&process));
     group.hung.store(false, Ordering::Release);
     group.broken.store(false, Ordering::Release);

@@ -39,7 +39,8 @@ fn write_all(stream: &clap_ostream, mut bytes: &[u8]) -> bool {
 fn read_all(stream: &clap_istream) -> Option<Blob> {
     let read = stream.read?;
     let mut out = BlobWriter::new().ok()?;
-    let mut chunk = vec![0u8; 1 << 16];
+    // Large reads: fewer calls into the DAW and into the kernel.
+    let mut chunk = vec![0u8; 1 << 20];
     loop {
         // SAFETY: the DAW's stream is valid for the call; the buffer is
         // writable for its length.
