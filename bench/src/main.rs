@@ -180,6 +180,7 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
             "bigstate",
             Policy {
                 max_crashes: 1_000,
+                spare_host: true,
                 ..Policy::default()
             },
         )?;

@@ -186,6 +186,46 @@ fn block_table(r: &Results, pacing: Pacing) -> Table {
     }
 }
 
+/// The paced tail of the futex handoff against the socket round trip other
+/// bridges use, measured in the same turns (the target: no worse).
+fn tail_table(r: &Results) -> Table {
+    let rows = FRAMES
+        .iter()
+        .filter_map(|&frames| {
+            let find = |path| {
+                r.blocks
+                    .iter()
+                    .find(|b| b.frames == frames && b.pacing == Pacing::Daw && b.path == path)
+            };
+            let (b, s) = (find(Path::Bridged)?, find(Path::SocketSync)?);
+            let verdict = if b.time.p99 <= s.time.p99 {
+                "no worse"
+            } else {
+                "WORSE"
+            };
+            Some(vec![
+                frames.to_string(),
+                tail(b.time.p99, 0.99, b.time.n),
+                tail(s.time.p99, 0.99, s.time.n),
+                format!("{:+.2}", b.time.p99 - s.time.p99),
+                verdict.into(),
+            ])
+        })
+        .collect();
+    Table {
+        title: "Paced p99: futex handoff (bridged) against the socket round trip (µs)".into(),
+        head: vec![
+            "frames",
+            "bridged p99",
+            "socket-synchronised p99",
+            "difference",
+            "bridged is",
+        ],
+        left: 1,
+        rows,
+    }
+}
+
 /// The bridged block split into the legs the region's timestamps show.
 fn legs_table(r: &Results) -> Table {
     let rows = r
@@ -378,6 +418,7 @@ fn tables(r: &Results) -> Vec<Table> {
     vec![
         block_table(r, Pacing::BackToBack),
         block_table(r, Pacing::Daw),
+        tail_table(r),
         legs_table(r),
         audit_table(r),
         instantiation_table(r),

@@ -5,7 +5,7 @@
 use crate::scenarios::{self, StateTimes, BIGSTATE};
 use crate::stats::Summary;
 use crate::Res;
-use bulkhead_tests::*;
+use bulkhead_tests::{HostConfig, Instance, PluginLibrary};
 use std::time::{Duration, Instant};
 
 const BLOCK: u32 = 256;
@@ -35,10 +35,9 @@ pub fn crash_to_audible(lib: &PluginLibrary, state: &[u8], kills: usize) -> Res<
         if !block(&mut inst)? {
             return Err("the bridged plugin is silent before the kill".into());
         }
-        let hosts = host_processes_of(std::process::id());
-        let [pid] = hosts[..] else {
-            return Err(format!("expected one host process, found {hosts:?}").into());
-        };
+        // The steady state: one host serving, one spare (`spare_host`)
+        // started and named apart.
+        let pid = settled_host()?;
         let killed = Instant::now();
         // SAFETY: a signal to our own child process.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
@@ -55,6 +54,41 @@ pub fn crash_to_audible(lib: &PluginLibrary, state: &[u8], kills: usize) -> Res<
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(Summary::of_durations(&times))
+}
+
+fn children_named(name: &str) -> Vec<u32> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    let stat =
+                        std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                    let ppid = stat
+                        .rsplit_once(") ")
+                        .and_then(|x| x.1.split_whitespace().nth(1));
+                    let comm =
+                        std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                    ppid == Some(me.as_str()) && comm.trim() == name
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The one serving host, once its spare is up beside it.
+fn settled_host() -> Res<u32> {
+    let start = Instant::now();
+    loop {
+        let hosts = children_named("bulkhead-host");
+        if let ([pid], [_spare]) = (&hosts[..], &children_named("bulkhead-spare")[..]) {
+            return Ok(*pid);
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            return Err(format!("expected one host and one spare, found hosts {hosts:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 pub struct StateRecovery {

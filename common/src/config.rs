@@ -65,6 +65,7 @@ pub struct PolicyOverride {
     pub state_refresh_ms: Option<u64>,
     pub socket_sync: Option<bool>,
     pub early_wake: Option<bool>,
+    pub spare_host: Option<bool>,
 }
 
 impl PolicyOverride {
@@ -83,7 +84,8 @@ impl PolicyOverride {
             hang_timeout_ms,
             state_refresh_ms,
             socket_sync,
-            early_wake
+            early_wake,
+            spare_host
         );
     }
 
@@ -101,7 +103,8 @@ impl PolicyOverride {
             hang_timeout_ms,
             state_refresh_ms,
             socket_sync,
-            early_wake
+            early_wake,
+            spare_host
         );
     }
 }
@@ -390,6 +393,7 @@ pub const OVERRIDE_KEYS: &[(&str, ValueKind)] = &[
     ("state_refresh_ms", ValueKind::Int(0, 86_400_000)),
     ("socket_sync", ValueKind::Bool),
     ("early_wake", ValueKind::Bool),
+    ("spare_host", ValueKind::Bool),
     ("group", ValueKind::Str),
     ("log", ValueKind::Str),
     ("realtime_priority", ValueKind::Int(1, 99)),
@@ -553,6 +557,7 @@ impl Cx<'_> {
                     match name {
                         "restart" => p.restart = b,
                         "socket_sync" => p.socket_sync = b,
+                        "spare_host" => p.spare_host = b,
                         _ => p.early_wake = b,
                     }
                 }

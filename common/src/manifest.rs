@@ -137,6 +137,10 @@ pub struct Policy {
     /// The host wakes shortly before each block is due (spinning a few
     /// microseconds) instead of being woken by the bridge.
     pub early_wake: bool,
+    /// Keep one spare host process started ahead of need, so a restart
+    /// does not wait for one to start (one idle process per plugin or
+    /// group: off unless asked for).
+    pub spare_host: bool,
 }
 
 impl Default for Policy {
@@ -152,6 +156,7 @@ impl Default for Policy {
             state_refresh_ms: 10_000,
             socket_sync: false,
             early_wake: false,
+            spare_host: false,
         }
     }
 }

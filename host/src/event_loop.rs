@@ -161,6 +161,8 @@ fn serve_one(
 ) -> Result<(), HostError> {
     // Readiness was seen: the frame is due, so a stalled one is cut.
     let (msg, fds) = wire::recv(stream, buf, wire::Patience::Idle(PEER_IDLE))?;
+    // A spare that is put to work is a host like any other from now on.
+    crate::name_process(c"bulkhead-host");
     match msg {
         Message::Request {
             seq,

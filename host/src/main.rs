@@ -47,6 +47,8 @@ fn parse_args() -> Result<Args, HostError> {
             "--group" => {
                 it.next();
             }
+            // Started ahead of need: named apart until it serves.
+            "--spare" => name_process(c"bulkhead-spare"),
             "--version" => {
                 println!(
                     "bulkhead-host {} (protocol {}, build {})",
@@ -63,6 +65,14 @@ fn parse_args() -> Result<Args, HostError> {
         socket_fd: socket_fd.ok_or_else(|| HostError::Usage("--socket-fd N is required".into()))?,
         plugin,
     })
+}
+
+/// Sets the process's name (its main thread's), as `ps` and `/proc/PID/comm`
+/// show it.
+pub fn name_process(name: &std::ffi::CStr) {
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes
+    // (longer ones are cut) from a pointer valid for the call.
+    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
 }
 
 /// Only a process of our own user may drive this host.

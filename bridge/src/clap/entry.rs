@@ -178,7 +178,7 @@ pub fn library_dir() -> Option<PathBuf> {
 }
 
 fn list_descriptors(host: &Path, plugin: &Path) -> Result<Vec<PluginDescriptor>, BridgeError> {
-    let process = HostProcess::spawn(host, Some(plugin), None, Hooks::none())?;
+    let process = HostProcess::spawn(host, Some(plugin), None, false, Hooks::none())?;
     let list = process.call(
         0,
         ListPlugins,

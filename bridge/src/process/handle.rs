@@ -127,9 +127,10 @@ impl HostProcess {
         host_binary: &Path,
         plugin: Option<&Path>,
         group: Option<&str>,
+        spare: bool,
         hooks: Hooks,
     ) -> Result<Self, BridgeError> {
-        let (child, ours) = spawn::start(host_binary, plugin, group)?;
+        let (child, ours) = spawn::start(host_binary, plugin, group, spare)?;
         let pid = child.id();
         let mut this_child = Some(child);
         let result = Self::handshake(&ours);

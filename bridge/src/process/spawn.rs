@@ -138,6 +138,7 @@ pub fn start(
     host_binary: &Path,
     plugin: Option<&Path>,
     group: Option<&str>,
+    spare: bool,
 ) -> Result<(Child, UnixStream), BridgeError> {
     if let Some(v) = std::env::var_os(INSIDE_HOST_ENV) {
         return Err(BridgeError::InsideHost(v.to_string_lossy().into_owned()));
@@ -154,6 +155,9 @@ pub fn start(
     }
     if let Some(group) = group {
         cmd.arg("--group").arg(group);
+    }
+    if spare {
+        cmd.arg("--spare");
     }
     let parent = std::process::id() as libc::pid_t;
     // SAFETY: only async-signal-safe calls (sched_setscheduler, prctl,

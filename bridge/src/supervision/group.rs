@@ -26,6 +26,11 @@ pub struct HostGroup {
     /// The plugin file of the first object: the process is started for it.
     plugin: PathBuf,
     process: Mutex<Option<Arc<HostProcess>>>,
+    /// A process started and greeted ahead of need, so a restart skips
+    /// starting one (the largest part of a restart after the state).
+    spare: Mutex<Option<HostProcess>>,
+    /// Whether to keep a spare (the first member's policy).
+    keep_spare: AtomicBool,
     /// In creation order: a restart recreates them in this order.
     members: Mutex<Vec<Weak<dyn Member>>>,
     /// Held while the process is started or restarted and while members
@@ -65,10 +70,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Starts the process of a group (a real `bulkhead-host`; a test's
 /// stand-in).
-pub type Spawner = dyn Fn(&HostGroup, Hooks) -> Result<HostProcess, BridgeError> + Send + Sync;
+/// The flag says whether the process is a spare, started ahead of need.
+pub type Spawner =
+    dyn Fn(&HostGroup, Hooks, bool) -> Result<HostProcess, BridgeError> + Send + Sync;
 
-fn spawn_host(g: &HostGroup, hooks: Hooks) -> Result<HostProcess, BridgeError> {
-    HostProcess::spawn(&g.host_binary, Some(&g.plugin), g.name.as_deref(), hooks)
+fn spawn_host(g: &HostGroup, hooks: Hooks, spare: bool) -> Result<HostProcess, BridgeError> {
+    HostProcess::spawn(
+        &g.host_binary,
+        Some(&g.plugin),
+        g.name.as_deref(),
+        spare,
+        hooks,
+    )
 }
 
 /// Named groups alive in this bridge library, keyed by name and host
@@ -98,6 +111,8 @@ impl HostGroup {
                 host_binary: host_binary.to_path_buf(),
                 plugin: plugin.to_path_buf(),
                 process: Mutex::new(None),
+                spare: Mutex::new(None),
+                keep_spare: AtomicBool::new(false),
                 members: Mutex::new(Vec::new()),
                 lifecycle: Mutex::new(()),
                 hung: AtomicBool::new(false),
@@ -176,12 +191,14 @@ impl HostGroup {
                 }
             }),
             on_death: Arc::new(move || {
-                if let Some(g) = on_death.upgrade() {
+                let Some(g) = on_death.upgrade() else { return };
+                // A spare that died leaves the members playing.
+                if !g.process().is_some_and(|p| p.is_alive()) {
                     for m in g.members() {
                         m.stop_audio();
                     }
-                    g.nudge();
                 }
+                g.nudge();
             }),
         }
     }
@@ -247,7 +264,30 @@ impl HostGroup {
     /// It could not be started.
     fn spawn(self: &Arc<Self>) -> Result<Arc<HostProcess>, BridgeError> {
         self.highest.store(0, Ordering::Release);
-        Ok(Arc::new((self.spawner)(self, self.hooks())?))
+        let spare = lock(&self.spare).take().filter(|p| p.is_alive());
+        match spare {
+            Some(p) => Ok(Arc::new(p)),
+            None => Ok(Arc::new((self.spawner)(self, self.hooks(), false)?)),
+        }
+    }
+
+    /// Starts a spare process if the group keeps one and has none.
+    pub(super) fn ensure_spare(&self) {
+        if !self.keep_spare.load(Ordering::Acquire) || self.failed.load(Ordering::Acquire) {
+            return;
+        }
+        if lock(&self.spare).as_ref().is_some_and(|p| p.is_alive()) {
+            return;
+        }
+        let Some(me) = self.me.upgrade() else { return };
+        match (self.spawner)(&me, me.hooks(), true) {
+            Ok(p) => *lock(&self.spare) = Some(p),
+            Err(e) => {
+                tracing::warn!(group = ?self.name, "cannot start a spare host: {e}");
+                // Not again for this group: restarts start their own.
+                self.keep_spare.store(false, Ordering::Release);
+            }
+        }
     }
 
     /// [`Self::spawn`] for the supervisor, which holds the group by
@@ -281,6 +321,10 @@ impl HostGroup {
         };
         let instance = self.creating(|| create(&process))?;
         self.note_instance(instance);
+        if lock(&self.members).is_empty() {
+            self.keep_spare
+                .store(member.policy().spare_host, Ordering::Release);
+        }
         member.go_live(&process, instance);
         lock(&self.members).push(Arc::downgrade(&member));
         if self.failed.load(Ordering::Acquire) {
@@ -307,6 +351,7 @@ impl HostGroup {
             let ours = Arc::downgrade(member);
             members.retain(|m| m.strong_count() > 0 && !Weak::ptr_eq(m, &ours));
             if members.is_empty() {
+                drop(lock(&self.spare).take());
                 (self.take_process(), lock(&self.supervisor).take())
             } else {
                 (self.process(), None)

@@ -141,7 +141,10 @@ impl Watch {
         };
         match reason {
             Some(reason) => self.crashed(group, &reason),
-            None => self.refresh_states(members),
+            None => {
+                self.refresh_states(members);
+                group.ensure_spare();
+            }
         }
     }
 

@@ -95,7 +95,7 @@ impl Member for Fake {
 fn fake_spawner(journal: &Arc<Journal>) -> Arc<Spawner> {
     let journal = Arc::clone(journal);
     Arc::new(
-        move |_: &HostGroup, hooks| -> Result<HostProcess, BridgeError> {
+        move |_: &HostGroup, hooks, _spare: bool| -> Result<HostProcess, BridgeError> {
             let (ours, theirs) = UnixStream::pair().map_err(bulkhead_common::ProtocolError::Io)?;
             journal.peers.lock().unwrap().push(theirs);
             journal.note("spawn".into());
@@ -106,6 +106,7 @@ fn fake_spawner(journal: &Arc<Journal>) -> Arc<Spawner> {
 
 fn policy() -> Policy {
     Policy {
+        spare_host: false,
         max_crashes: 3,
         crash_window_ms: 60_000,
         ..Policy::default()
