@@ -280,6 +280,8 @@ pub struct Instance {
     sample_rate: f64,
     stream_chunk_size: Option<usize>,
     last_stream: StreamStats,
+    /// Passes transports with an all-zero event header, as some DAWs do.
+    zero_transport_header: bool,
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -334,6 +336,7 @@ impl Instance {
             sample_rate: 0.0,
             stream_chunk_size,
             last_stream: StreamStats::default(),
+            zero_transport_header: false,
         };
         inst.refresh_audio_ports();
         Ok(inst)
@@ -705,7 +708,13 @@ impl Instance {
         let in_events = raw_input_events(&event_ptrs);
         let mut out_list = OutputEventList::default();
         let out_events = raw_output_events(&mut out_list);
-        let transport_raw = transport.map(Transport::to_raw);
+        let mut transport_raw = transport.map(Transport::to_raw);
+        if self.zero_transport_header {
+            if let Some(t) = transport_raw.as_mut() {
+                // SAFETY: all-zero bytes are a valid (if meaningless) header.
+                t.header = unsafe { std::mem::zeroed() };
+            }
+        }
 
         let process = clap_process {
             steady_time: steady_time.unwrap_or(-1),
@@ -962,6 +971,12 @@ impl Instance {
             voice_capacity: v.voice_capacity,
             flags: v.flags.bits(),
         })
+    }
+
+    /// From now on, transports are passed with an all-zero event header
+    /// (size, type and flags 0), as a real DAW was seen to do.
+    pub fn zero_transport_headers(&mut self, on: bool) {
+        self.zero_transport_header = on;
     }
 
     /// Sets the render mode through `clap.render`.
