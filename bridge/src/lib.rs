@@ -6,6 +6,7 @@
 pub mod clap;
 pub mod error;
 pub mod guard;
+pub mod launcher;
 pub mod process;
 pub mod supervision;
 

@@ -94,7 +94,10 @@ pub fn init_for(origin: &str, plugin: Option<&OsStr>) {
                 inner: format::Format::default()
                     .without_time()
                     .with_target(false)
-                    .with_thread_names(true),
+                    // Thread names come from the kernel (`thread_name`):
+                    // std's would leave a thread-local destructor on the
+                    // DAW's threads that outlives an unloaded bridge.
+                    .with_thread_names(false),
             });
         let result = match file {
             Some(f) => builder.with_writer(std::sync::Mutex::new(f)).try_init(),
@@ -209,6 +212,18 @@ pub fn redirect_stdio_to_log_file() -> bool {
 }
 
 /// Writes `<time> <prefix>` before each line of the wrapped formatter.
+/// The calling thread's name as the kernel knows it (no thread-locals).
+fn thread_name() -> String {
+    let mut buf = [0u8; 17];
+    // SAFETY: PR_GET_NAME writes at most 16 bytes and a NUL into `buf`.
+    let rc = unsafe { libc::prctl(libc::PR_GET_NAME, buf.as_mut_ptr()) };
+    if rc != 0 {
+        return "?".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(16);
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
 struct Prefixed<F> {
     prefix: String,
     inner: F,
@@ -227,7 +242,7 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         SystemTime.format_time(&mut writer)?;
-        write!(writer, " {} ", self.prefix)?;
+        write!(writer, " {} {} ", self.prefix, thread_name())?;
         self.inner.format_event(ctx, writer, event)
     }
 }

@@ -4,12 +4,15 @@
 //! the entry deinitialised and the library closed: the threads of this
 //! process come back to where they were, and no process, socket, region or
 //! mapping of an audio region is left. (Resident memory does not come back
-//! yet: see the ignored test below.)
+//! : see the second test below.)
 
 use bulkhead_tests::*;
 use std::time::{Duration, Instant};
 
 const COPIES: usize = 60;
+
+/// Both tests count this process's threads and mappings: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
@@ -63,6 +66,7 @@ fn eventually(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn sixty_copies_loaded_and_released_leave_no_threads_and_no_processes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = scratch_dir("unload");
     // A first copy warms up what the test process itself keeps (the test
     // host's own allocations, the dynamic loader's caches, glibc arenas).
@@ -92,18 +96,14 @@ fn sixty_copies_loaded_and_released_leave_no_threads_and_no_processes() {
     assert_eq!(Leaks::now(), leaks, "no socket, region or mapping left");
 }
 
-/// Open (issue 9, finding 9, second half): the libraries stay mapped after
-/// `dlclose`, so their memory is not returned (about 4.7 MB a copy in a
-/// debug build). glibc pins a library for the life of any thread on which
-/// it registered a thread-local destructor, and the bridge registers some on
-/// the DAW's thread: crossbeam-channel's blocking receives (the reply wait in
-/// `process::handle`, the spawner's reply) and std's spawn hooks (threads
-/// spawned from the DAW's thread). Freeing the mapping needs every blocking
-/// wait on DAW threads made TLS-free (Mutex and Condvar) and every thread
-/// started from a bridge-owned thread. Run with `--ignored` to see the gap.
+/// The libraries are unmapped after `dlclose` and their memory returned:
+/// the bridge registers no thread-local destructor on the DAW's threads
+/// (which would make glibc keep the library mapped while the thread lives):
+/// its threads and host processes are started from a launcher thread of its
+/// own, and DAW threads wait on plain mutexes and condition variables.
 #[test]
-#[ignore = "libraries stay pinned by thread-local destructors on the DAW's thread"]
 fn sixty_copies_loaded_and_released_return_their_memory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = scratch_dir("unload-rss");
     load_use_release(&dir, 0);
     let rss_before = rss_kib();

@@ -153,7 +153,10 @@ impl Gate {
 pub struct DawHost {
     host: *const clap_host,
     /// The thread `init` ran on: the DAW's main thread.
-    main_thread: std::thread::ThreadId,
+    /// The kernel's id of the DAW's main thread: not std's thread handle,
+    /// which would leave a destructor on the DAW's thread that outlives an
+    /// unloaded bridge (see `crate::launcher`).
+    main_thread: rustix::thread::Pid,
     identity: HostIdentity,
     /// The DAW's answers, asked on the main thread for the plugin's
     /// extensions then; restarts reuse them.
@@ -217,7 +220,7 @@ impl DawHost {
         let h = unsafe { &*host };
         Self {
             host,
-            main_thread: std::thread::current().id(),
+            main_thread: rustix::thread::gettid(),
             identity: HostIdentity {
                 name: c_str(h.name),
                 vendor: c_str(h.vendor),
@@ -245,7 +248,7 @@ impl DawHost {
     /// Whether the calling thread is the DAW's main thread (the one `init`
     /// ran on).
     pub fn on_main_thread_now(&self) -> bool {
-        std::thread::current().id() == self.main_thread
+        rustix::thread::gettid() == self.main_thread
     }
 
     /// Which host extensions the DAW offers.

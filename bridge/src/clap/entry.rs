@@ -152,7 +152,7 @@ fn close_bundle(factory: *const BundleFactory) {
     if last {
         // Nothing of this library is in use any more: its spawner thread
         // ends, so that unloading the library frees it (issue 9, finding 9).
-        crate::process::spawn::end_spawner();
+        crate::launcher::end();
     }
 }
 

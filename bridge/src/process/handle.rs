@@ -7,7 +7,6 @@ use bulkhead_common::handshake::Hello;
 use bulkhead_common::protocol::wire::{self, Callback, Message, Patience, Reply};
 use bulkhead_common::protocol::Request;
 use bulkhead_common::{InstanceId, ProtocolError};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::collections::HashMap;
 use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -64,7 +63,7 @@ pub struct HostProcess {
     pid: Option<u32>,
     stream: UnixStream,
     scratch: Mutex<Vec<u8>>,
-    incoming: Receiver<Incoming>,
+    incoming: Arc<Inbox>,
     stash: Mutex<HashMap<u64, (Reply, Vec<OwnedFd>)>>,
     /// Calls that gave up waiting: their late replies are dropped.
     abandoned: Mutex<std::collections::HashSet<u64>>,
@@ -76,27 +75,77 @@ pub struct HostProcess {
     reader: Mutex<Option<JoinHandle<()>>>,
 }
 
-fn reader_loop(
-    stream: UnixStream,
-    tx: crossbeam_channel::Sender<Incoming>,
-    hooks: Hooks,
-    alive: Arc<AtomicBool>,
-) {
+/// What the reader thread received, for the threads waiting in calls: a
+/// queue under a plain mutex and condition variable, because a channel's
+/// blocking receive would register a thread-local destructor on the DAW's
+/// thread and pin the bridge library (see `crate::launcher`).
+#[derive(Default)]
+pub struct Inbox {
+    queue: Mutex<(std::collections::VecDeque<Incoming>, bool)>,
+    arrived: std::sync::Condvar,
+}
+
+/// Why [`Inbox::recv_timeout`] returned nothing.
+enum Empty {
+    Timeout,
+    Closed,
+}
+
+impl Inbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (std::collections::VecDeque<Incoming>, bool)> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, item: Incoming) {
+        self.lock().0.push_back(item);
+        self.arrived.notify_all();
+    }
+
+    /// No more will come (the reader ended).
+    fn close(&self) {
+        self.lock().1 = true;
+        self.arrived.notify_all();
+    }
+
+    fn try_recv(&self) -> Option<Incoming> {
+        self.lock().0.pop_front()
+    }
+
+    fn recv_timeout(&self, timeout: Duration) -> Result<Incoming, Empty> {
+        let deadline = Instant::now() + timeout;
+        let mut q = self.lock();
+        loop {
+            if let Some(item) = q.0.pop_front() {
+                return Ok(item);
+            }
+            if q.1 {
+                return Err(Empty::Closed);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Empty::Timeout);
+            }
+            q = self
+                .arrived
+                .wait_timeout(q, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+fn reader_loop(stream: UnixStream, inbox: &Inbox, hooks: Hooks, alive: Arc<AtomicBool>) {
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         // Forever: a host that stops sending is found by the supervisor, whose
         // kill shuts this socket down.
         match wire::recv(&stream, &mut buf, Patience::Forever) {
             Ok((Message::Reply { seq, body }, fds)) => {
-                if tx.send(Incoming::Reply { seq, body, fds }).is_err() {
-                    break;
-                }
+                inbox.push(Incoming::Reply { seq, body, fds });
             }
             Ok((Message::Callback { instance, body }, _)) => {
                 (hooks.on_callback)(instance, &body);
-                if tx.send(Incoming::Callback { instance, body }).is_err() {
-                    break;
-                }
+                inbox.push(Incoming::Callback { instance, body });
             }
             Ok((other, _)) => {
                 // A host that breaks the protocol is treated like one that
@@ -112,6 +161,7 @@ fn reader_loop(
         }
     }
     alive.store(false, Ordering::Release);
+    inbox.close();
     let _ = stream.shutdown(std::net::Shutdown::Both);
     (hooks.on_death)();
 }
@@ -157,17 +207,18 @@ impl HostProcess {
         ours: UnixStream,
         hooks: Hooks,
     ) -> Result<Self, BridgeError> {
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let inbox = Arc::new(Inbox::default());
+        let reader_inbox = Arc::clone(&inbox);
         let alive = Arc::new(AtomicBool::new(true));
         let reader_stream = ours.try_clone().map_err(ProtocolError::Io)?;
         let reader_alive = Arc::clone(&alive);
-        let reader = std::thread::Builder::new()
-            .name(format!("bulkhead-reader-{}", pid.unwrap_or(0)))
-            .spawn(move || {
+        let reader = crate::launcher::spawn_thread(
+            format!("bulkhead-reader-{}", pid.unwrap_or(0)),
+            move || {
                 let death = hooks.on_death.clone();
                 let alive = Arc::clone(&reader_alive);
                 let run = std::panic::AssertUnwindSafe(|| {
-                    reader_loop(reader_stream, tx, hooks, reader_alive)
+                    reader_loop(reader_stream, &reader_inbox, hooks, reader_alive)
                 });
                 if std::panic::catch_unwind(run).is_err() {
                     // A reader that stopped is a host we no longer hear:
@@ -177,16 +228,18 @@ impl HostProcess {
                         "the reader thread panicked; treating the host as crashed"
                     );
                     alive.store(false, Ordering::Release);
+                    reader_inbox.close();
                     death();
                 }
-            })
-            .map_err(ProtocolError::Io)?;
+            },
+        )
+        .map_err(ProtocolError::Io)?;
         Ok(Self {
             child: Mutex::new(this_child),
             pid,
             stream: ours,
             scratch: Mutex::new(Vec::with_capacity(64 * 1024)),
-            incoming: rx,
+            incoming: inbox,
             stash: Mutex::new(HashMap::new()),
             abandoned: Mutex::new(std::collections::HashSet::new()),
             next_seq: AtomicU64::new(1),
@@ -384,15 +437,15 @@ impl HostProcess {
                 // of a call that timed out.
                 Ok(Incoming::Reply { seq: s, body, fds }) => self.keep(s, body, fds),
                 Ok(Incoming::Callback { instance, body }) => on_callback(instance, body),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return Err(BridgeError::Disconnected),
+                Err(Empty::Timeout) => {}
+                Err(Empty::Closed) => return Err(BridgeError::Disconnected),
             }
         }
     }
 
     /// Callbacks that arrived while nobody was waiting.
     pub fn drain_callbacks(&self, on_callback: &mut dyn FnMut(InstanceId, Callback)) {
-        while let Ok(item) = self.incoming.try_recv() {
+        while let Some(item) = self.incoming.try_recv() {
             match item {
                 Incoming::Callback { instance, body } => on_callback(instance, body),
                 Incoming::Reply { seq, body, fds } => self.keep(seq, body, fds),

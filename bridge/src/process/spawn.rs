@@ -9,56 +9,16 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 
 /// Set in every host process's environment: a bridge loaded there (a
 /// manifest naming a bridged copy) refuses to start hosts of its own.
 pub const INSIDE_HOST_ENV: &str = "BULKHEAD_INSIDE_HOST";
-/// The spawner thread: how jobs reach it, and its handle for joining.
-type Job = (Command, crossbeam_channel::Sender<std::io::Result<Child>>);
-type Spawner = (crossbeam_channel::Sender<Job>, std::thread::JoinHandle<()>);
-static SPAWNER: Mutex<Option<Spawner>> = Mutex::new(None);
-
-/// Starts host processes from one thread that lives until the bridge
-/// library's last bundle is closed ([`end_spawner`]): the parent-death
-/// signal fires when the forking *thread* exits, so forking from a DAW
-/// thread that may end would kill healthy hosts. Started on first use.
-fn spawn_from_spawner_thread(cmd: Command) -> std::io::Result<Child> {
-    let gone = || std::io::Error::other("the spawner thread is gone");
-    let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
-    {
-        let mut spawner = SPAWNER.lock().unwrap_or_else(|p| p.into_inner());
-        if spawner.is_none() {
-            let (tx, rx) = crossbeam_channel::unbounded::<Job>();
-            let thread = std::thread::Builder::new()
-                .name("bulkhead-spawner".into())
-                .spawn(move || {
-                    // Threads inherit scheduling: a spawner first started from a
-                    // realtime thread must not hand that to every host.
-                    let normal = libc::sched_param { sched_priority: 0 };
-                    // SAFETY: a plain syscall on this thread.
-                    unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &normal) };
-                    for (mut cmd, reply) in rx {
-                        let _ = reply.send(cmd.spawn());
-                    }
-                })?;
-            *spawner = Some((tx, thread));
-        }
-        let (tx, _) = spawner.as_ref().ok_or_else(gone)?;
-        tx.send((cmd, reply_tx)).map_err(|_| gone())?;
-    }
-    reply_rx.recv().map_err(|_| gone())?
-}
-
-/// Ends the spawner thread and waits for it: the library's last bundle was
-/// closed, so no instance (and no host it forked) is left, and the DAW may
-/// unload the library next. A later spawn starts a new thread.
-pub fn end_spawner() {
-    let spawner = SPAWNER.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some((tx, thread)) = spawner {
-        drop(tx);
-        let _ = thread.join();
-    }
+/// Starts host processes from the launcher thread, which lives until the
+/// bridge library's last bundle is closed: the parent-death signal fires
+/// when the forking *thread* exits, so forking from a DAW thread that may
+/// end would kill healthy hosts.
+fn spawn_from_spawner_thread(mut cmd: Command) -> std::io::Result<Child> {
+    crate::launcher::run(move || cmd.spawn())?
 }
 
 /// Where to look for `bulkhead-host`, in order.

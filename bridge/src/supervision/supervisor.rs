@@ -44,32 +44,30 @@ impl Supervisor {
 pub fn start(group: Arc<HostGroup>) -> std::io::Result<Supervisor> {
     let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
     let nudged = group.nudges();
-    let thread = std::thread::Builder::new()
-        .name("bulkhead-supervisor".into())
-        .spawn(move || {
-            let mut watch = Watch::default();
-            loop {
-                crossbeam_channel::select! {
-                    recv(stopped) -> _ => break,
-                    recv(nudged) -> _ => {}
-                    default(TICK) => {}
-                }
-                let tick = std::panic::AssertUnwindSafe(|| watch.tick(&group));
-                if std::panic::catch_unwind(tick).is_err() {
-                    // Recovery must not stop silently: end the host, so the
-                    // next look restarts it.
-                    tracing::error!(
-                        group = ?group.name(),
-                        "the supervisor panicked; treating the host as crashed"
-                    );
-                    if let Some(p) = group.process() {
-                        p.kill();
-                    }
-                    group.set_restoring(false);
-                }
+    let thread = crate::launcher::spawn_thread("bulkhead-supervisor".into(), move || {
+        let mut watch = Watch::default();
+        loop {
+            crossbeam_channel::select! {
+                recv(stopped) -> _ => break,
+                recv(nudged) -> _ => {}
+                default(TICK) => {}
             }
-            watch.finish(&group);
-        })?;
+            let tick = std::panic::AssertUnwindSafe(|| watch.tick(&group));
+            if std::panic::catch_unwind(tick).is_err() {
+                // Recovery must not stop silently: end the host, so the
+                // next look restarts it.
+                tracing::error!(
+                    group = ?group.name(),
+                    "the supervisor panicked; treating the host as crashed"
+                );
+                if let Some(p) = group.process() {
+                    p.kill();
+                }
+                group.set_restoring(false);
+            }
+        }
+        watch.finish(&group);
+    })?;
     Ok(Supervisor { stop, thread })
 }
 
