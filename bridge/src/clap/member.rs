@@ -199,16 +199,10 @@ impl Member for Inner {
                     *last = Some(blob);
                 }
             }
-            Ok(Err(e)) => tracing::warn!(
-                plugin = self.real_id(),
+            Ok(Err(e)) => self.warn_user(&format!(
                 "the background state save failed: {e}; a restart would use older bytes"
-            ),
-            Err(e) => {
-                tracing::warn!(
-                    plugin = self.real_id(),
-                    "the background state save failed: {e}"
-                )
-            }
+            )),
+            Err(e) => self.warn_user(&format!("the background state save failed: {e}")),
         }
     }
 

@@ -252,6 +252,16 @@ impl Inner {
         self.call_with(req, &[], timeout, &mut |cb| self.serve_callback(&cb))
     }
 
+    /// A failure that changes what the user hears or keeps: to our log and
+    /// the DAW's (its log is callable from any thread).
+    pub fn warn_user(&self, message: &str) {
+        tracing::warn!(plugin = self.real_id(), "{message}");
+        self.daw.log(
+            clap_sys::ext::log::CLAP_LOG_WARNING,
+            &format!("bulkhead: {}: {message}", self.real_id()),
+        );
+    }
+
     /// A main-thread call whose failure the DAW can only see as a default.
     pub fn query<R: Request>(&self, req: R, default: R::Response) -> R::Response {
         match self.call(req, self.timeout_main()) {
@@ -542,7 +552,12 @@ impl Proxy {
         inner.link.mark_down();
         inner.link.quiesce();
         if let Err(e) = inner.call(Deactivate, inner.timeout_main()) {
-            tracing::debug!(plugin = inner.real_id(), "deactivate: {e}");
+            // The host is down or hung: the plugin is inactive on our side
+            // either way, and a restart will not activate it.
+            tracing::warn!(
+                plugin = inner.real_id(),
+                "deactivating while the host is down: {e}"
+            );
         }
         *Inner::lock(&inner.link.region) = None;
         // Deactivation runs on the main thread, with no audio call running.

@@ -243,6 +243,9 @@ impl Watch {
                     "{why}: giving up, the plugin stays silent until the DAW loads a state \
                      or activates it again"
                 ),
+                None if self.crashes.len() > 1 && reason.starts_with("failed to start again") => {
+                    "trying again with its last state".to_string()
+                }
                 None => "restarting it with its last state".to_string(),
             };
             for m in &members {
@@ -276,7 +279,7 @@ impl Watch {
                     return;
                 }
                 // A failed restart is one more crash, with its own cause.
-                Err(e) => reason = format!("could not be restarted ({e})"),
+                Err(e) => reason = format!("failed to start again ({e})"),
             }
         }
     }

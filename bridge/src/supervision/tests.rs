@@ -209,7 +209,7 @@ fn failed_restores_count_as_crashes_until_the_group_gives_up_and_a_revive_retrie
     );
     assert!(
         e.iter()
-            .any(|x| x.contains("could not be restarted (b: boom)")),
+            .any(|x| x.contains("failed to start again (b: boom)")),
         "the cause is named: {e:#?}"
     );
     assert!(

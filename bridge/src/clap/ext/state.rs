@@ -137,11 +137,10 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
         // untouched rather than being replaced by the older state the
         // plugin runs with.
         if let Some(bytes) = Inner::lock(&p.unloaded_state).clone() {
-            tracing::warn!(
-                plugin = p.real_id(),
+            p.warn_user(&format!(
                 "saving the {} bytes the DAW loaded last, which the plugin never took",
                 bytes.len()
-            );
+            ));
             return write_all(stream, bytes.as_slice());
         }
         match save_blob(p, None, p.timeout_slow(), &mut |cb| p.serve_callback(&cb)) {
@@ -151,16 +150,15 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
                 ok
             }
             Ok(Err(e)) => {
-                tracing::warn!(plugin = p.real_id(), "the plugin failed to save: {e}");
+                p.warn_user(&format!("the plugin failed to save: {e}"));
                 false
             }
             Err(e) => {
                 let kept = kept(p);
-                tracing::warn!(
-                    plugin = p.real_id(),
+                p.warn_user(&format!(
                     "save while the plugin is down ({e}); returning the kept state ({} bytes)",
                     kept.as_ref().map_or(0, Blob::len)
-                );
+                ));
                 kept.is_some_and(|b| write_all(stream, b.as_slice()))
             }
         }
@@ -211,10 +209,9 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
                 // the plugin back with its last good state, then the load
                 // is tried once more there; bytes that crash it again are
                 // kept and returned by saves, never lost.
-                tracing::warn!(
-                    plugin = p.real_id(),
+                p.warn_user(&format!(
                     "state load failed ({e}); retrying it on the restarted plugin"
-                );
+                ));
                 keep_unloaded(p, &bytes);
                 if p.link.group.settle(p.timeout_slow()) {
                     match load(p) {
@@ -222,14 +219,12 @@ unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istrea
                             remember(p, bytes);
                             return true;
                         }
-                        Ok(Err(e)) => tracing::warn!(
-                            plugin = p.real_id(),
-                            "the restarted plugin rejected the state: {e}"
-                        ),
-                        Err(e) => tracing::warn!(
-                            plugin = p.real_id(),
+                        Ok(Err(e)) => {
+                            p.warn_user(&format!("the restarted plugin rejected the state: {e}"))
+                        }
+                        Err(e) => p.warn_user(&format!(
                             "the retried state load failed too ({e}); the bytes are kept"
-                        ),
+                        )),
                     }
                 }
                 false
