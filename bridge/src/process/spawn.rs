@@ -106,8 +106,11 @@ pub fn start(
     let (ours, theirs) = UnixStream::pair().map_err(ProtocolError::Io)?;
     let theirs_fd: RawFd = theirs.as_raw_fd();
     let mut cmd = Command::new(host_binary);
+    // One format today; the host picks its server from this.
     cmd.arg("--socket-fd")
         .arg("3")
+        .arg("--format")
+        .arg("clap")
         .env(INSIDE_HOST_ENV, std::process::id().to_string())
         .stdin(Stdio::null());
     if let Some(plugin) = plugin {

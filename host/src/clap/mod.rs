@@ -4,6 +4,7 @@
 mod audio_thread;
 pub use audio_thread::REALTIME_PRIORITY;
 pub mod host_side;
+mod main_loop;
 mod note_ports_host;
 pub mod plugin_calls;
 mod waiting;
