@@ -71,3 +71,6 @@ pub use bulkhead_common::manifest::Policy;
 /// Log severity of [`LogMessage`] (re-exported from clack-extensions).
 pub use clack_extensions::log::LogSeverity;
 pub use clap_sys;
+
+/// The VST3 test host.
+pub mod vst3;

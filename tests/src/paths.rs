@@ -92,6 +92,11 @@ fn sources_of(file: &str) -> Vec<String> {
         .strip_prefix("libbulkhead_sample_")
         .and_then(|s| s.strip_suffix(".so"));
     match (file, sample) {
+        (_, Some(name)) if name.starts_with("vst3_") => vec![
+            format!("tests/plugins/{}", name.replace('_', "-")),
+            "tests/plugins/vst3-common".into(),
+            "vst3-support".into(),
+        ],
         (_, Some(name)) => vec![
             format!("tests/plugins/{}", name.replace('_', "-")),
             "tests/plugins/support".into(),
