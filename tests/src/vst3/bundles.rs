@@ -54,13 +54,19 @@ pub fn vst3_bundle(name: &str) -> Result<PathBuf, Vst3Error> {
         })?;
     let file = crate::paths::sample_plugin_file_name(&format!("vst3-{crate_name}"));
     let built = find_built(&file).map_err(|searched| Vst3Error::BinaryMissing {
-        path: searched.first().cloned().unwrap_or_else(|| PathBuf::from(&file)),
+        path: searched
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(&file)),
     })?;
     let profile_dir = built.parent().expect("a built file has a folder");
     let bundle = profile_dir.join("vst3").join(format!("{bundle_name}.vst3"));
     let binary_dir = bundle.join("Contents").join(arch_folder());
     let binary = binary_dir.join(format!("{bundle_name}.so"));
-    let info = bundle.join("Contents").join("Resources").join("moduleinfo.json");
+    let info = bundle
+        .join("Contents")
+        .join("Resources")
+        .join("moduleinfo.json");
     let newer = |p: &Path, same_size: bool| {
         let (Ok(a), Ok(b)) = (std::fs::metadata(p), std::fs::metadata(&built)) else {
             return false;

@@ -117,7 +117,9 @@ impl Vst3Plugin {
             // SAFETY: live component; `cid` is a valid out-parameter.
             let r = unsafe { plugin.component.getControllerClassId(&mut cid) };
             if r == kResultOk || r == kResultTrue {
-                let controller = plugin.module.create::<IEditController>(&guid_from_tuid(&cid))?;
+                let controller = plugin
+                    .module
+                    .create::<IEditController>(&guid_from_tuid(&cid))?;
                 // SAFETY: live controller; the context outlives the call.
                 check("IEditController::initialize", unsafe {
                     controller.initialize(host_unknown.as_ptr())
@@ -150,11 +152,10 @@ impl Vst3Plugin {
             return Ok(());
         };
         // SAFETY: live objects; queries add-ref what they return.
-        let (Some(cp_component), Some(cp_controller)) = (unsafe {
-            query::<IConnectionPoint>(self.component.as_ptr() as *mut FUnknown)
-        }, unsafe {
-            query::<IConnectionPoint>(controller.as_ptr() as *mut FUnknown)
-        }) else {
+        let (Some(cp_component), Some(cp_controller)) = (
+            unsafe { query::<IConnectionPoint>(self.component.as_ptr() as *mut FUnknown) },
+            unsafe { query::<IConnectionPoint>(controller.as_ptr() as *mut FUnknown) },
+        ) else {
             return Ok(());
         };
         let to_component = ConnectionProxy::new(cp_component.clone());
@@ -169,11 +170,19 @@ impl Vst3Plugin {
         unsafe {
             check("IConnectionPoint::connect", {
                 let r = cp_component.connect(p_controller.as_ptr());
-                if r == kResultTrue { kResultOk } else { r }
+                if r == kResultTrue {
+                    kResultOk
+                } else {
+                    r
+                }
             })?;
             check("IConnectionPoint::connect", {
                 let r = cp_controller.connect(p_component.as_ptr());
-                if r == kResultTrue { kResultOk } else { r }
+                if r == kResultTrue {
+                    kResultOk
+                } else {
+                    r
+                }
             })?;
         }
         self.proxies = Some((to_component, to_controller));
@@ -226,7 +235,9 @@ impl Vst3Plugin {
     /// The controller's normalized value of `id`.
     pub fn param_value(&self, id: u32) -> Option<f64> {
         // SAFETY: live controller.
-        self.controller.as_ref().map(|c| unsafe { c.getParamNormalized(id) })
+        self.controller
+            .as_ref()
+            .map(|c| unsafe { c.getParamNormalized(id) })
     }
 
     /// Sets a value on the controller (what an editor or automation lane does).
@@ -235,9 +246,14 @@ impl Vst3Plugin {
     ///
     /// The controller's refusal.
     pub fn set_param_value(&self, id: u32, value: f64) -> Result<(), Vst3Error> {
-        let c = self.controller.as_ref().ok_or(Vst3Error::NoInterface("IEditController"))?;
+        let c = self
+            .controller
+            .as_ref()
+            .ok_or(Vst3Error::NoInterface("IEditController"))?;
         // SAFETY: live controller.
-        check("IEditController::setParamNormalized", unsafe { c.setParamNormalized(id, value) })
+        check("IEditController::setParamNormalized", unsafe {
+            c.setParamNormalized(id, value)
+        })
     }
 
     /// `IComponent::getState`.
@@ -249,7 +265,9 @@ impl Vst3Plugin {
         let s = MemoryStream::new();
         let p = MemoryStream::as_ibstream(&s);
         // SAFETY: live component and stream.
-        check("IComponent::getState", unsafe { self.component.getState(p.as_ptr()) })?;
+        check("IComponent::getState", unsafe {
+            self.component.getState(p.as_ptr())
+        })?;
         Ok(s.bytes())
     }
 
@@ -262,7 +280,9 @@ impl Vst3Plugin {
         let s = MemoryStream::from_bytes(bytes.to_vec());
         let p = MemoryStream::as_ibstream(&s);
         // SAFETY: live component and stream.
-        check("IComponent::setState", unsafe { self.component.setState(p.as_ptr()) })?;
+        check("IComponent::setState", unsafe {
+            self.component.setState(p.as_ptr())
+        })?;
         self.sync_controller(bytes)
     }
 
@@ -278,7 +298,9 @@ impl Vst3Plugin {
         let s = MemoryStream::from_bytes(bytes.to_vec());
         let p = MemoryStream::as_ibstream(&s);
         // SAFETY: live controller and stream.
-        check("IEditController::setComponentState", unsafe { c.setComponentState(p.as_ptr()) })
+        check("IEditController::setComponentState", unsafe {
+            c.setComponentState(p.as_ptr())
+        })
     }
 
     /// `IEditController::getState` (empty without a controller).
@@ -293,7 +315,9 @@ impl Vst3Plugin {
         let s = MemoryStream::new();
         let p = MemoryStream::as_ibstream(&s);
         // SAFETY: live controller and stream.
-        check("IEditController::getState", unsafe { c.getState(p.as_ptr()) })?;
+        check("IEditController::getState", unsafe {
+            c.getState(p.as_ptr())
+        })?;
         Ok(s.bytes())
     }
 
@@ -309,12 +333,18 @@ impl Vst3Plugin {
         let s = MemoryStream::from_bytes(bytes.to_vec());
         let p = MemoryStream::as_ibstream(&s);
         // SAFETY: live controller and stream.
-        check("IEditController::setState", unsafe { c.setState(p.as_ptr()) })
+        check("IEditController::setState", unsafe {
+            c.setState(p.as_ptr())
+        })
     }
 
     /// Channel counts of the audio buses in one direction.
     pub fn audio_buses(&self, output: bool) -> Vec<i32> {
-        let dir = if output { BusDirections_::kOutput } else { BusDirections_::kInput } as BusDirection;
+        let dir = if output {
+            BusDirections_::kOutput
+        } else {
+            BusDirections_::kInput
+        } as BusDirection;
         let media = MediaTypes_::kAudio as MediaType;
         // SAFETY: live component.
         let n = unsafe { self.component.getBusCount(media, dir) };
@@ -334,9 +364,16 @@ impl Vst3Plugin {
 
     /// Number of event buses in one direction.
     pub fn event_buses(&self, output: bool) -> i32 {
-        let dir = if output { BusDirections_::kOutput } else { BusDirections_::kInput } as BusDirection;
+        let dir = if output {
+            BusDirections_::kOutput
+        } else {
+            BusDirections_::kInput
+        } as BusDirection;
         // SAFETY: live component.
-        unsafe { self.component.getBusCount(MediaTypes_::kEvent as MediaType, dir) }
+        unsafe {
+            self.component
+                .getBusCount(MediaTypes_::kEvent as MediaType, dir)
+        }
     }
 
     /// `setupProcessing`, every bus activated, `setActive(true)`, `setProcessing(true)`.
@@ -344,8 +381,17 @@ impl Vst3Plugin {
     /// # Errors
     ///
     /// The plugin's refusal of setup or activation.
-    pub fn activate(&mut self, sample_rate: f64, max_block: i32, f64_samples: bool) -> Result<(), Vst3Error> {
-        let size = if f64_samples { SymbolicSampleSizes_::kSample64 } else { SymbolicSampleSizes_::kSample32 };
+    pub fn activate(
+        &mut self,
+        sample_rate: f64,
+        max_block: i32,
+        f64_samples: bool,
+    ) -> Result<(), Vst3Error> {
+        let size = if f64_samples {
+            SymbolicSampleSizes_::kSample64
+        } else {
+            SymbolicSampleSizes_::kSample32
+        };
         // SAFETY: live processor.
         check("IAudioProcessor::canProcessSampleSize", unsafe {
             self.processor.canProcessSampleSize(size as i32)
@@ -357,14 +403,20 @@ impl Vst3Plugin {
             sampleRate: sample_rate,
         };
         // SAFETY: live processor; `setup` outlives the call.
-        check("IAudioProcessor::setupProcessing", unsafe { self.processor.setupProcessing(&mut setup) })?;
+        check("IAudioProcessor::setupProcessing", unsafe {
+            self.processor.setupProcessing(&mut setup)
+        })?;
         for (media, output) in [
             (MediaTypes_::kAudio, false),
             (MediaTypes_::kAudio, true),
             (MediaTypes_::kEvent, false),
             (MediaTypes_::kEvent, true),
         ] {
-            let dir = if output { BusDirections_::kOutput } else { BusDirections_::kInput } as BusDirection;
+            let dir = if output {
+                BusDirections_::kOutput
+            } else {
+                BusDirections_::kInput
+            } as BusDirection;
             // SAFETY: live component.
             let n = unsafe { self.component.getBusCount(media as MediaType, dir) };
             for i in 0..n {
@@ -373,7 +425,9 @@ impl Vst3Plugin {
             }
         }
         // SAFETY: live component.
-        check("IComponent::setActive", unsafe { self.component.setActive(1) })?;
+        check("IComponent::setActive", unsafe {
+            self.component.setActive(1)
+        })?;
         self.active = true;
         // Some plugins answer kNotImplemented here; that is no failure.
         // SAFETY: live processor.
@@ -412,7 +466,9 @@ impl Drop for Vst3Plugin {
     fn drop(&mut self) {
         self.deactivate();
         // Disconnect both sides and break the proxy cycles before terminating.
-        if let (Some(controller), Some((to_component, to_controller))) = (&self.controller, &self.proxies) {
+        if let (Some(controller), Some((to_component, to_controller))) =
+            (&self.controller, &self.proxies)
+        {
             // SAFETY: live objects; queries add-ref what they return.
             unsafe {
                 if let (Some(a), Some(b)) = (

@@ -88,7 +88,8 @@ impl Vst3Render {
             && self.audio.iter().zip(&other.audio).all(|(a, b)| {
                 a.len() == b.len()
                     && a.iter().zip(b).all(|(x, y)| {
-                        x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
+                        x.len() == y.len()
+                            && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
                     })
             })
             && self.out_params == other.out_params
@@ -116,7 +117,11 @@ fn note_event(frame_offset: i32, note: &Note3) -> Event {
     e.busIndex = 0;
     e.sampleOffset = frame_offset;
     match *note {
-        Note3::On { pitch, velocity, id } => {
+        Note3::On {
+            pitch,
+            velocity,
+            id,
+        } => {
             e.r#type = Event_::EventTypes_::kNoteOnEvent as u16;
             e.__field0.noteOn = NoteOnEvent {
                 channel: 0,
@@ -166,9 +171,19 @@ pub fn render3(plugin: &mut Vst3Plugin, spec: &Vst3RenderSpec) -> Result<Vst3Ren
     let outs = plugin.audio_buses(true);
     let alloc = |buses: &[i32]| -> Buffers {
         if spec.f64_samples {
-            Buffers::F64(buses.iter().map(|&c| vec![vec![0.0; max_block]; c as usize]).collect())
+            Buffers::F64(
+                buses
+                    .iter()
+                    .map(|&c| vec![vec![0.0; max_block]; c as usize])
+                    .collect(),
+            )
         } else {
-            Buffers::F32(buses.iter().map(|&c| vec![vec![0.0; max_block]; c as usize]).collect())
+            Buffers::F32(
+                buses
+                    .iter()
+                    .map(|&c| vec![vec![0.0; max_block]; c as usize])
+                    .collect(),
+            )
         }
     };
     let mut in_bufs = alloc(&ins);
@@ -178,7 +193,10 @@ pub fn render3(plugin: &mut Vst3Plugin, spec: &Vst3RenderSpec) -> Result<Vst3Ren
     let in_params = ParameterChanges::new(64, 1024);
     let out_params = ParameterChanges::new(64, 1024);
     let mut result = Vst3Render {
-        audio: outs.iter().map(|&c| vec![Vec::with_capacity(spec.frames); c as usize]).collect(),
+        audio: outs
+            .iter()
+            .map(|&c| vec![Vec::with_capacity(spec.frames); c as usize])
+            .collect(),
         out_params: Vec::new(),
         out_events: 0,
     };
@@ -186,7 +204,9 @@ pub fn render3(plugin: &mut Vst3Plugin, spec: &Vst3RenderSpec) -> Result<Vst3Ren
     let mut block_index = 0usize;
     let (mut next_param, mut next_note) = (0usize, 0usize);
     while pos < spec.frames {
-        let n = spec.block_sizes[block_index % spec.block_sizes.len()].min(spec.frames - pos).max(1);
+        let n = spec.block_sizes[block_index % spec.block_sizes.len()]
+            .min(spec.frames - pos)
+            .max(1);
         block_index += 1;
         in_events.clear();
         out_events.clear();
@@ -275,7 +295,10 @@ pub fn render3(plugin: &mut Vst3Plugin, spec: &Vst3RenderSpec) -> Result<Vst3Ren
         let r = unsafe { plugin.processor.process(&mut data) };
         if r != kResultOk {
             plugin.deactivate();
-            return Err(Vst3Error::Call { call: "IAudioProcessor::process", result: r });
+            return Err(Vst3Error::Call {
+                call: "IAudioProcessor::process",
+                result: r,
+            });
         }
         match &out_bufs {
             Buffers::F32(b) => {
@@ -295,7 +318,9 @@ pub fn render3(plugin: &mut Vst3Plugin, spec: &Vst3RenderSpec) -> Result<Vst3Ren
         }
         for (id, points) in out_params.changes() {
             for (offset, v) in points {
-                result.out_params.push((pos + offset.max(0) as usize, id, v));
+                result
+                    .out_params
+                    .push((pos + offset.max(0) as usize, id, v));
             }
         }
         result.out_events += out_events.len();

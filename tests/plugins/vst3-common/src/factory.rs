@@ -34,7 +34,9 @@ impl Class for PluginFactory {
 
 impl PluginFactory {
     fn class(&self, index: int32) -> Option<&'static ClassDef> {
-        usize::try_from(index).ok().and_then(|i| self.classes.get(i))
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.classes.get(i))
     }
 }
 
@@ -73,14 +75,21 @@ impl IPluginFactoryTrait for PluginFactory {
         })
     }
 
-    unsafe fn createInstance(&self, cid: FIDString, iid: FIDString, obj: *mut *mut c_void) -> tresult {
+    unsafe fn createInstance(
+        &self,
+        cid: FIDString,
+        iid: FIDString,
+        obj: *mut *mut c_void,
+    ) -> tresult {
         guard(kInternalError, || {
             // SAFETY: out-parameter, null checked; cleared first so failures leave null.
             if !unsafe { write_out(obj, std::ptr::null_mut()) } {
                 return kInvalidArgument;
             }
             // SAFETY: ids point to 16 bytes (API contract), null checked.
-            let (Some(cid), Some(iid)) = (unsafe { guid_from_ptr(cid) }, unsafe { guid_from_ptr(iid) }) else {
+            let (Some(cid), Some(iid)) =
+                (unsafe { guid_from_ptr(cid) }, unsafe { guid_from_ptr(iid) })
+            else {
                 return kInvalidArgument;
             };
             let Some(class) = self.classes.iter().find(|c| guid_from_tuid(&c.cid) == cid) else {

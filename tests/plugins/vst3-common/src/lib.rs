@@ -22,9 +22,9 @@ pub use process::ProcessCall;
 pub use stream::{read_stream, write_stream};
 pub use vst3;
 
+use vst3::ComPtr;
 use vst3::Steinberg::Vst::*;
 use vst3::Steinberg::*;
-use vst3::ComPtr;
 
 /// SDK version string written into class infos (the bindings' SDK).
 pub const SDK_VERSION: &str = "VST 3.8.0";
@@ -197,7 +197,11 @@ pub fn send_message(
 }
 
 /// Reads a float attribute of a message with id `id`.
-pub fn message_float(message: &ComPtr<IMessage>, id: &std::ffi::CStr, key: &std::ffi::CStr) -> Option<f64> {
+pub fn message_float(
+    message: &ComPtr<IMessage>,
+    id: &std::ffi::CStr,
+    key: &std::ffi::CStr,
+) -> Option<f64> {
     // SAFETY: a live message; the id is a NUL-terminated string or null; the list is borrowed.
     unsafe {
         let got = message.getMessageID();

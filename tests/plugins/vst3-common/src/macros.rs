@@ -12,7 +12,9 @@ macro_rules! impl_plugin_base {
                     $crate::guard(kInternalError, || {
                         // SAFETY: null or the host's live context for the call.
                         let host = unsafe {
-                            $crate::__query::<$crate::vst3::Steinberg::Vst::IHostApplication>(context)
+                            $crate::__query::<$crate::vst3::Steinberg::Vst::IHostApplication>(
+                                context,
+                            )
                         };
                         $crate::Plugin::initialize(self, host)
                     })
@@ -37,10 +39,14 @@ macro_rules! impl_component {
             use $crate::vst3::Steinberg::*;
             impl IComponentTrait for $t {
                 unsafe fn getControllerClassId(&self, class_id: *mut TUID) -> tresult {
-                    $crate::guard(kInternalError, || match $crate::Plugin::controller_cid(self) {
-                        // SAFETY: out-parameter, null checked by write_out.
-                        Some(cid) if unsafe { $crate::__write_out(class_id, cid) } => kResultTrue,
-                        _ => kResultFalse,
+                    $crate::guard(kInternalError, || {
+                        match $crate::Plugin::controller_cid(self) {
+                            // SAFETY: out-parameter, null checked by write_out.
+                            Some(cid) if unsafe { $crate::__write_out(class_id, cid) } => {
+                                kResultTrue
+                            }
+                            _ => kResultFalse,
+                        }
                     })
                 }
                 unsafe fn setIoMode(&self, _mode: IoMode) -> tresult {
@@ -82,7 +88,11 @@ macro_rules! impl_component {
                         kResultOk
                     })
                 }
-                unsafe fn getRoutingInfo(&self, _i: *mut RoutingInfo, _o: *mut RoutingInfo) -> tresult {
+                unsafe fn getRoutingInfo(
+                    &self,
+                    _i: *mut RoutingInfo,
+                    _o: *mut RoutingInfo,
+                ) -> tresult {
                     $crate::guard(kInternalError, || kNotImplemented)
                 }
                 unsafe fn activateBus(
@@ -283,10 +293,16 @@ macro_rules! impl_controller {
                 unsafe fn getParameterCount(&self) -> int32 {
                     $crate::guard(0, || $crate::Plugin::params(self).map_or(0, |p| p.count()))
                 }
-                unsafe fn getParameterInfo(&self, index: int32, info: *mut ParameterInfo) -> tresult {
+                unsafe fn getParameterInfo(
+                    &self,
+                    index: int32,
+                    info: *mut ParameterInfo,
+                ) -> tresult {
                     $crate::guard(kInternalError, || {
                         // SAFETY: null or the caller's out-parameter.
-                        let (Some(p), Some(info)) = ($crate::Plugin::params(self), unsafe { info.as_mut() }) else {
+                        let (Some(p), Some(info)) =
+                            ($crate::Plugin::params(self), unsafe { info.as_mut() })
+                        else {
                             return kInvalidArgument;
                         };
                         if p.info(index, info) {
@@ -296,10 +312,17 @@ macro_rules! impl_controller {
                         }
                     })
                 }
-                unsafe fn getParamStringByValue(&self, id: ParamID, value: ParamValue, string: *mut String128) -> tresult {
+                unsafe fn getParamStringByValue(
+                    &self,
+                    id: ParamID,
+                    value: ParamValue,
+                    string: *mut String128,
+                ) -> tresult {
                     $crate::guard(kInternalError, || {
                         // SAFETY: null or the caller's out-parameter.
-                        let (Some(p), Some(out)) = ($crate::Plugin::params(self), unsafe { string.as_mut() }) else {
+                        let (Some(p), Some(out)) =
+                            ($crate::Plugin::params(self), unsafe { string.as_mut() })
+                        else {
                             return kInvalidArgument;
                         };
                         if p.def(id).is_none() {
@@ -309,7 +332,12 @@ macro_rules! impl_controller {
                         kResultOk
                     })
                 }
-                unsafe fn getParamValueByString(&self, id: ParamID, string: *mut TChar, value: *mut ParamValue) -> tresult {
+                unsafe fn getParamValueByString(
+                    &self,
+                    id: ParamID,
+                    string: *mut TChar,
+                    value: *mut ParamValue,
+                ) -> tresult {
                     $crate::guard(kInternalError, || {
                         // SAFETY: a NUL-terminated UTF-16 string or null (API contract).
                         let text = unsafe { $crate::__wstring(string) };
@@ -318,19 +346,40 @@ macro_rules! impl_controller {
                         };
                         match text.trim().parse::<f64>() {
                             // SAFETY: out-parameter, null checked by write_out.
-                            Ok(plain) if p.def(id).is_some() && unsafe { $crate::__write_out(value, p.to_normalized(id, plain)) } => kResultOk,
+                            Ok(plain)
+                                if p.def(id).is_some()
+                                    && unsafe {
+                                        $crate::__write_out(value, p.to_normalized(id, plain))
+                                    } =>
+                            {
+                                kResultOk
+                            }
                             _ => kInvalidArgument,
                         }
                     })
                 }
-                unsafe fn normalizedParamToPlain(&self, id: ParamID, value: ParamValue) -> ParamValue {
-                    $crate::guard(0.0, || $crate::Plugin::params(self).map_or(value, |p| p.to_plain(id, value)))
+                unsafe fn normalizedParamToPlain(
+                    &self,
+                    id: ParamID,
+                    value: ParamValue,
+                ) -> ParamValue {
+                    $crate::guard(0.0, || {
+                        $crate::Plugin::params(self).map_or(value, |p| p.to_plain(id, value))
+                    })
                 }
-                unsafe fn plainParamToNormalized(&self, id: ParamID, plain: ParamValue) -> ParamValue {
-                    $crate::guard(0.0, || $crate::Plugin::params(self).map_or(plain, |p| p.to_normalized(id, plain)))
+                unsafe fn plainParamToNormalized(
+                    &self,
+                    id: ParamID,
+                    plain: ParamValue,
+                ) -> ParamValue {
+                    $crate::guard(0.0, || {
+                        $crate::Plugin::params(self).map_or(plain, |p| p.to_normalized(id, plain))
+                    })
                 }
                 unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
-                    $crate::guard(0.0, || $crate::Plugin::params(self).map_or(0.0, |p| p.get(id)))
+                    $crate::guard(0.0, || {
+                        $crate::Plugin::params(self).map_or(0.0, |p| p.get(id))
+                    })
                 }
                 unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
                     $crate::guard(kInternalError, || match $crate::Plugin::params(self) {
@@ -344,7 +393,8 @@ macro_rules! impl_controller {
                 unsafe fn setComponentHandler(&self, handler: *mut IComponentHandler) -> tresult {
                     $crate::guard(kInternalError, || {
                         // SAFETY: null or a live handler; upgraded to an owned reference.
-                        let handler = unsafe { $crate::vst3::ComRef::from_raw(handler) }.map(|h| h.to_com_ptr());
+                        let handler = unsafe { $crate::vst3::ComRef::from_raw(handler) }
+                            .map(|h| h.to_com_ptr());
                         $crate::Plugin::set_handler(self, handler);
                         kResultOk
                     })

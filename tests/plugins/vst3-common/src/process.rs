@@ -3,9 +3,9 @@
 //! Every raw pointer is null checked before use; a missing bus or channel reads as silence and
 //! ignores writes, so a host's zero-sample flush or a null buffer never crashes a sample.
 
+use vst3::ComRef;
 use vst3::Steinberg::Vst::*;
 use vst3::Steinberg::*;
-use vst3::ComRef;
 
 /// One `process` call.
 pub struct ProcessCall<'a> {
@@ -49,7 +49,8 @@ impl<'a> ProcessCall<'a> {
 
     /// Channels of output bus `bus` (0 if absent).
     pub fn output_channels(&self, bus: usize) -> usize {
-        self.bus(true, bus).map_or(0, |b| b.numChannels.max(0) as usize)
+        self.bus(true, bus)
+            .map_or(0, |b| b.numChannels.max(0) as usize)
     }
 
     /// Sample `i` of input channel `ch` of bus `bus`, as f64 (0 when absent).

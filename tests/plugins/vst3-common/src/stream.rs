@@ -1,7 +1,7 @@
 //! Reading and writing a whole state through the host's `IBStream`.
 
-use vst3::Steinberg::*;
 use vst3::ComRef;
+use vst3::Steinberg::*;
 
 /// Reads `stream` to its end (in 1 MiB chunks); `None` for a null stream or a failed read.
 ///

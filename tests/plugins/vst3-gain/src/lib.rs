@@ -35,7 +35,12 @@ struct GainProcessor {
 }
 
 impl Class for GainProcessor {
-    type Interfaces = (IComponent, IAudioProcessor, IProcessContextRequirements, IConnectionPoint);
+    type Interfaces = (
+        IComponent,
+        IAudioProcessor,
+        IProcessContextRequirements,
+        IConnectionPoint,
+    );
 }
 
 fn parse_state(bytes: &[u8]) -> Option<f64> {
