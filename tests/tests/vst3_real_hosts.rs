@@ -80,7 +80,14 @@ fn run_once(python: &Path, driver: &str, bundle: &Path, dir: &Path) -> Result<()
         Err(format!(
             "{driver} on {}: status {status:?}, files missing; stderr tail:\n{}",
             bundle.display(),
-            err.lines().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+            err.lines()
+                .rev()
+                .take(8)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
         ))
     }
 }
@@ -105,7 +112,9 @@ fn check_bundle(python: &Path, bundle: &Path, scratch: &Path, failures: &mut Vec
     for driver in ["render_pedalboard.py", "render_dawdreamer.py"] {
         let a = scratch.join(format!("{name}-{driver}-a"));
         let b = scratch.join(format!("{name}-{driver}-b"));
-        if let Err(e) = render(python, driver, bundle, &a).and_then(|()| render(python, driver, bundle, &b)) {
+        if let Err(e) =
+            render(python, driver, bundle, &a).and_then(|()| render(python, driver, bundle, &b))
+        {
             failures.push(e);
             continue;
         }
@@ -131,14 +140,27 @@ fn pedalboard_and_dawdreamer_render_sample_and_zam_bundles_deterministically() {
         .map(|(n, _)| vst3_bundle(n).unwrap_or_else(|e| panic!("{e}")))
         .collect();
     let mut zam: Vec<PathBuf> = std::fs::read_dir("/usr/lib/vst3")
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "vst3")).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "vst3"))
+                .collect()
+        })
         .unwrap_or_default();
     zam.sort();
-    assert!(zam.len() >= 17, "expected zam-plugins' 17 bundles in /usr/lib/vst3, found {zam:?}");
+    assert!(
+        zam.len() >= 17,
+        "expected zam-plugins' 17 bundles in /usr/lib/vst3, found {zam:?}"
+    );
     bundles.extend(zam);
     let mut failures = Vec::new();
     for b in &bundles {
         check_bundle(&python, b, &scratch, &mut failures);
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

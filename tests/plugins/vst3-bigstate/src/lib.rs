@@ -35,8 +35,8 @@ static PARAMS: [ParamDef; 3] = [
     ParamDef {
         steps: 3,
         unit: 1,
-        flags: (ParameterInfo_::ParameterFlags_::kIsProgramChange
-            | ParameterInfo_::ParameterFlags_::kIsList) as i32,
+        flags: ParameterInfo_::ParameterFlags_::kIsProgramChange
+            | ParameterInfo_::ParameterFlags_::kIsList,
         ..ParamDef::new(PROGRAM, "Program", 0.0, 0.0, 3.0)
     },
 ];
@@ -283,8 +283,8 @@ impl IUnitInfoTrait for BigState {
         _c: int32,
         unit: *mut UnitID,
     ) -> tresult {
-        // SAFETY: out-parameter, null checked by write_out.
         guard(kInternalError, || {
+            // SAFETY: out-parameter, null checked by write_out.
             if unsafe { __write_out(unit, 0) } {
                 kResultOk
             } else {
@@ -357,11 +357,9 @@ impl IMidiMappingTrait for BigState {
         id: *mut ParamID,
     ) -> tresult {
         guard(kInternalError, || {
+            let mapped = bus == 0 && cc == ControllerNumbers_::kCtrlVolume as CtrlNumber;
             // SAFETY: out-parameter, null checked by write_out.
-            if bus == 0
-                && cc == ControllerNumbers_::kCtrlVolume as CtrlNumber
-                && unsafe { __write_out(id, GAIN) }
-            {
+            if mapped && unsafe { __write_out(id, GAIN) } {
                 kResultTrue
             } else {
                 kResultFalse

@@ -40,7 +40,7 @@ impl ParamDef {
             default,
             min,
             max,
-            flags: ParameterInfo_::ParameterFlags_::kCanAutomate as i32,
+            flags: ParameterInfo_::ParameterFlags_::kCanAutomate,
             unit: 0,
         }
     }

@@ -22,7 +22,7 @@ const MAX_POINTS: usize = 256;
 static PARAMS: [ParamDef; 2] = [
     ParamDef::new(GAIN, "Gain", 0.5, 0.0, 2.0),
     ParamDef {
-        flags: ParameterInfo_::ParameterFlags_::kIsReadOnly as i32,
+        flags: ParameterInfo_::ParameterFlags_::kIsReadOnly,
         ..ParamDef::new(READOUT, "Readout", 0.5, 0.0, 2.0)
     },
 ];

@@ -52,7 +52,7 @@ impl Latency {
         self.params.set(LATENCY, samples as f64 / MAX as f64);
         if let Some(h) = &*self.handler.borrow() {
             // SAFETY: a live handler the host gave us; called from the main thread.
-            unsafe { h.restartComponent(RestartFlags_::kLatencyChanged as i32) };
+            unsafe { h.restartComponent(RestartFlags_::kLatencyChanged) };
         }
     }
 }
