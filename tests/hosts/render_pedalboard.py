@@ -29,7 +29,13 @@ def main():
         messages.sort(key=lambda m: m[1])
         audio = plugin(messages, duration=SECONDS, sample_rate=SAMPLE_RATE, buffer_size=BLOCK)
     else:
-        audio = plugin.process(fixed_input(), SAMPLE_RATE, buffer_size=BLOCK, reset=True)
+        try:
+            audio = plugin.process(fixed_input(), SAMPLE_RATE, buffer_size=BLOCK, reset=True)
+        except ValueError as e:
+            # Mono plugins (ZamComp, ZamTube, ...) refuse a stereo buffer: give them one channel.
+            if "channel" not in str(e):
+                raise
+            audio = plugin.process(fixed_input(1), SAMPLE_RATE, buffer_size=BLOCK, reset=True)
     write_outputs(out_dir, params, audio, plugin.is_instrument, bytes(plugin.raw_state))
 
 
