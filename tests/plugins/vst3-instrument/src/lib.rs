@@ -4,6 +4,7 @@
 //! Each held note is a sine at its pitch (A4 = 440 Hz, plus tuning expression in semitones
 //! × 2 − 1 … ±1), amplitude = velocity × volume expression × Level. Note-off stops the voice at
 //! its exact frame. Component state: `BHI1` + level (f64 LE); controller state: `BHIC`.
+//! `IMidiMapping` answers that no controller is mapped (see its impl for why that matters).
 
 use std::cell::{Cell, RefCell};
 
@@ -44,6 +45,7 @@ impl Class for Instrument {
         IProcessContextRequirements,
         IEditController,
         INoteExpressionController,
+        IMidiMapping,
     );
 }
 
@@ -265,6 +267,23 @@ impl INoteExpressionControllerTrait for Instrument {
         _value: *mut NoteExpressionValue,
     ) -> tresult {
         guard(kInternalError, || kNotImplemented)
+    }
+}
+
+/// No MIDI controller drives a parameter. Answering "none" matters: JUCE's VST3 host (as in
+/// pedalboard and DawDreamer) keeps a CC → parameter table that it fills only from
+/// `IMidiMapping`; without the interface every entry stays 0, so each CC the host passes on
+/// (pedalboard's warm-up ends with an all-notes-off, CC 123 = 0) becomes a change of
+/// parameter 0 — here Level — to the CC's value, and the instrument falls silent.
+impl IMidiMappingTrait for Instrument {
+    unsafe fn getMidiControllerAssignment(
+        &self,
+        _bus: int32,
+        _channel: int16,
+        _cc: CtrlNumber,
+        _id: *mut ParamID,
+    ) -> tresult {
+        guard(kInternalError, || kResultFalse)
     }
 }
 
