@@ -1,52 +1,108 @@
-"""Render a VST3 bundle with DawDreamer: render_dawdreamer.py BUNDLE OUT_DIR [STATE_IN]
+"""One run of a VST3 bundle in DawDreamer: render_dawdreamer.py BUNDLE OUT_DIR [PARAM]
+(see common.py).
 
-Loads BUNDLE, optionally applies STATE_IN (a file saved by DawDreamer's save_state), lists
-the parameters, renders the fixed input (effects) or the fixed notes (instruments), saves the
-state. DawDreamer's load_state opens a temporary editor and, for a plugin without one, raises
-"Plugin has no available editor UI." after the state was applied: exactly that is tolerated.
+Each instance gets its own RenderEngine. DawDreamer's load_state opens a temporary editor and,
+for a plugin without one, raises "Plugin has no available editor UI." after the state was
+applied: exactly that is tolerated.
 """
 import os
 import sys
 
 import dawdreamer as daw
 
-from common import BLOCK, NOTES, SAMPLE_RATE, SECONDS, fixed_input, write_outputs
+from common import BLOCK, NOTES, SAMPLE_RATE, SECONDS, fixed_input, pick_parameter, write_outputs
 
 NO_EDITOR = "Plugin has no available editor UI"
 
 
-def main():
-    bundle, out_dir = sys.argv[1], sys.argv[2]
-    os.makedirs(out_dir, exist_ok=True)
+def load(bundle, name):
     engine = daw.RenderEngine(SAMPLE_RATE, BLOCK)
-    plugin = engine.make_plugin_processor("plugin", bundle)
-    if len(sys.argv) > 3:
-        try:
-            plugin.load_state(sys.argv[3])
-        except Exception as e:  # noqa: BLE001 - only the documented editor error is tolerated
-            if NO_EDITOR not in str(e):
-                raise
-    params = {}
-    for p in plugin.get_parameters_description():
-        params[p["name"]] = {
-            "range": [p.get("min", 0.0), p.get("max", 1.0), p.get("numSteps", 0)],
-            "value": str(p.get("defaultValue", "")),
+    return engine, engine.make_plugin_processor(name, bundle)
+
+
+def list_params(plugin):
+    return [
+        {
+            "index": p["index"],
+            "name": p["name"],
+            "label": p["label"],
+            "automatable": bool(p["isAutomatable"]),
+            "discrete": bool(p["isDiscrete"]),
+            "steps": p["numSteps"],
+            "range": [p["min"], p["max"]],
+            "default": p["defaultValue"],
+            "value": plugin.get_parameter(p["index"]),
+            "text": p["text"],
         }
+        for p in plugin.get_parameters_description()
+    ]
+
+
+def render(engine, plugin):
     instrument = plugin.get_num_input_channels() == 0
     if instrument:
         for note, vel, start, dur in NOTES:
             plugin.add_midi_note(note, vel, start, dur)
         engine.load_graph([(plugin, [])])
     else:
-        source = engine.make_playback_processor("input", fixed_input(plugin.get_num_input_channels()))
+        source = engine.make_playback_processor(
+            "input", fixed_input(plugin.get_num_input_channels())
+        )
         engine.load_graph([(source, []), (plugin, ["input"])])
     engine.render(SECONDS)
-    audio = engine.get_audio()
-    state_path = os.path.join(out_dir, "dawdreamer.state")
-    plugin.save_state(state_path)
-    with open(state_path, "rb") as f:
-        state = f.read()
-    write_outputs(out_dir, params, audio, instrument, state)
+    return engine.get_audio()
+
+
+def load_state(plugin, path):
+    try:
+        plugin.load_state(path)
+    except Exception as e:  # noqa: BLE001 - only the documented editor error is tolerated
+        if NO_EDITOR not in str(e):
+            raise
+
+
+def save(plugin, path):
+    plugin.save_state(path)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def main():
+    bundle, out_dir = sys.argv[1], sys.argv[2]
+    os.makedirs(out_dir, exist_ok=True)
+    engine_a, a = load(bundle, "a")
+    instrument = a.get_num_input_channels() == 0
+    defaults = list_params(a)
+    moved = pick_parameter(defaults, sys.argv[3] if len(sys.argv) > 3 else None)
+    if moved is not None:
+        a.set_parameter(moved[0], moved[2])
+    after_set = list_params(a)
+    audio = render(engine_a, a)
+    state_path = os.path.join(out_dir, "dawdreamer-a.state")
+    state = save(a, state_path)
+    load_state(a, state_path)
+    after_save = list_params(a)
+
+    engine_b, b = load(bundle, "b")
+    load_state(b, state_path)
+    after_load = list_params(b)
+    state_loaded = save(b, os.path.join(out_dir, "dawdreamer-b.state"))
+    audio_loaded = render(engine_b, b)
+
+    write_outputs(
+        out_dir,
+        {
+            "params.json": defaults,
+            "params_set.json": after_set,
+            "params_saved.json": after_save,
+            "params_loaded.json": after_load,
+        },
+        audio,
+        audio_loaded,
+        state,
+        state_loaded,
+        {"host": "dawdreamer", "instrument": instrument, "moved": moved},
+    )
 
 
 if __name__ == "__main__":
