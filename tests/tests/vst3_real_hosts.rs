@@ -85,14 +85,12 @@ fn parameter_to_move(bundle: &str) -> Option<&'static str> {
 }
 
 /// Bundles whose fresh instance, loaded with the state, renders exactly what the instance that
-/// saved it rendered. Every sample must. Third-party plugins may legitimately differ:
-/// the moved parameter reaches the first instance as a change inside its first block and the
-/// fresh one through the state, so a plugin that smooths changes renders its first
-/// milliseconds differently (ZamTube in pedalboard); ZamHeadX2 sets its convolver up for the
-/// block size it knows when azimuth or elevation change, which in DawDreamer happens only
-/// after the host's setup when the state is loaded, so only the fresh instance convolves.
-/// For those the fresh instance's render is still checked: well formed, not silent and
-/// deterministic.
+/// saved it rendered. Every sample must. Third-party plugins may not: ZamHeadX2 sets its
+/// convolver up for the block size it knows when azimuth or elevation change, which in
+/// DawDreamer happens only with the state load, after the host's setup, so only the fresh
+/// instance convolves; ZamTube in pedalboard is not bit exact anyway (`NOT_BIT_EXACT`). For
+/// those the fresh instance's render is still checked: well formed, not silent and the same
+/// in two runs.
 fn same_audio_after_load(bundle: &str) -> bool {
     bundle.starts_with("Bulkhead")
 }
