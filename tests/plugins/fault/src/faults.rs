@@ -49,15 +49,29 @@ pub const NAMES: [&str; MAX as usize + 1] = [
 /// of this plugin crash and leave the others well-behaved.
 pub const AT_INIT_ENV: &str = "BULKHEAD_SAMPLE_FAULT_AT_INIT";
 
-/// Aborts if [`AT_INIT_ENV`] is set and this library's file name contains
-/// its value; otherwise returns.
-pub fn strike_at_init() {
-    let Some(wanted) = std::env::var_os(AT_INIT_ENV).filter(|v| !v.is_empty()) else {
-        return;
+/// Like [`AT_INIT_ENV`], but the named files hang (a scan that never
+/// returns) instead of aborting.
+pub const HANG_AT_INIT_ENV: &str = "BULKHEAD_SAMPLE_HANG_AT_INIT";
+
+/// Whether the environment variable `var` names this library's file.
+fn named_by(var: &str) -> bool {
+    let Some(wanted) = std::env::var_os(var).filter(|v| !v.is_empty()) else {
+        return false;
     };
     let wanted = wanted.to_string_lossy().into_owned();
-    if own_file_name().is_some_and(|name| name.contains(&wanted)) {
+    own_file_name().is_some_and(|name| name.contains(&wanted))
+}
+
+/// Aborts if [`AT_INIT_ENV`] names this library's file, hangs if
+/// [`HANG_AT_INIT_ENV`] does; otherwise returns.
+pub fn strike_at_init() {
+    if named_by(AT_INIT_ENV) {
         std::process::abort();
+    }
+    if named_by(HANG_AT_INIT_ENV) {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
     }
 }
 
