@@ -73,11 +73,18 @@ pub fn vst3_bundle(name: &str) -> Result<PathBuf, Vst3Error> {
         };
         (!same_size || a.len() == b.len()) && a.modified().ok() >= b.modified().ok()
     };
+    // Tests of one binary run on several threads: one assembles at a time,
+    // and the others then find the bundle ready.
+    static ASSEMBLY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static ATTEMPT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let _one_at_a_time = ASSEMBLY.lock().unwrap_or_else(|p| p.into_inner());
     // Several test binaries may assemble at once: build in a private folder, then rename.
     if !(newer(&binary, true) && newer(&info, false)) {
-        let tmp = profile_dir
-            .join("vst3")
-            .join(format!(".{bundle_name}.{}.tmp", std::process::id()));
+        let attempt = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = profile_dir.join("vst3").join(format!(
+            ".{bundle_name}.{}.{attempt}.tmp",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&tmp);
         let tmp_bin_dir = tmp.join("Contents").join(arch_folder());
         std::fs::create_dir_all(&tmp_bin_dir).map_err(io(&tmp_bin_dir))?;
@@ -95,7 +102,17 @@ pub fn vst3_bundle(name: &str) -> Result<PathBuf, Vst3Error> {
         std::fs::create_dir_all(&res).map_err(io(&res))?;
         let text = serde_json::to_string_pretty(&doc).expect("moduleinfo serialises");
         std::fs::write(res.join("moduleinfo.json"), text).map_err(io(&res))?;
-        let _ = std::fs::remove_dir_all(&bundle);
+        // A stale bundle is moved aside in one step (a process still
+        // reading it keeps its files), then the new one takes its place.
+        if bundle.exists() {
+            let old = profile_dir.join("vst3").join(format!(
+                ".{bundle_name}.{}.{attempt}.old",
+                std::process::id()
+            ));
+            if std::fs::rename(&bundle, &old).is_ok() {
+                let _ = std::fs::remove_dir_all(&old);
+            }
+        }
         if std::fs::rename(&tmp, &bundle).is_err() {
             // Another process won the race with the same content.
             let _ = std::fs::remove_dir_all(&tmp);
