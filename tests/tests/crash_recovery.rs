@@ -16,22 +16,9 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 const BLOCK: usize = 256;
 
-fn policy() -> Policy {
-    Policy {
-        audio_timeout_ms: 100,
-        hang_timeout_ms: 300,
-        main_timeout_ms: 500,
-        state_refresh_ms: 0,
-        ..Policy::default()
-    }
-}
+use bulkhead_tests::fault_plugin::quick_policy as policy;
 
-fn state(gain: f64, fault: u32) -> Vec<u8> {
-    let mut s = b"BHFALT01".to_vec();
-    s.extend_from_slice(&gain.to_le_bytes());
-    s.extend_from_slice(&fault.to_le_bytes());
-    s
-}
+use bulkhead_tests::fault_plugin::state;
 
 struct Rig {
     _lib: PluginLibrary,

@@ -24,12 +24,7 @@ fn policy() -> Policy {
     }
 }
 
-fn fault_state(gain: f64, fault: u32) -> Vec<u8> {
-    let mut s = b"BHFALT01".to_vec();
-    s.extend_from_slice(&gain.to_le_bytes());
-    s.extend_from_slice(&fault.to_le_bytes());
-    s
-}
+use bulkhead_tests::fault_plugin::state as fault_state;
 
 fn silent(out: &[Vec<f32>]) -> bool {
     out.iter().flatten().all(|&s| s == 0.0)

@@ -27,12 +27,7 @@ fn policy(restart: bool) -> Policy {
     }
 }
 
-fn state(gain: f64, fault: u32) -> Vec<u8> {
-    let mut s = b"BHFALT01".to_vec();
-    s.extend_from_slice(&gain.to_le_bytes());
-    s.extend_from_slice(&fault.to_le_bytes());
-    s
-}
+use bulkhead_tests::fault_plugin::state;
 
 fn host_pid() -> Option<u32> {
     host_processes_of(std::process::id()).first().copied()
