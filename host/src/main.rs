@@ -202,9 +202,11 @@ fn main() {
         }
         None => arg("--plugin"),
     };
-    // A group's process is started for no one plugin file: the per-plugin
-    // log filter and priority apply to processes of a single plugin.
-    apply_config_overrides(arg("--plugin").as_deref());
+    // A group's process serves several plugin files: the per-plugin log
+    // filter and priority apply to processes of a single plugin.
+    if arg("--group").is_none() {
+        apply_config_overrides(arg("--plugin").as_deref());
+    }
     logging::init_for("host", label.as_deref());
     match run() {
         Ok(()) | Err(HostError::Disconnected) => {
