@@ -68,44 +68,40 @@ pub struct PolicyOverride {
     pub spare_host: Option<bool>,
 }
 
+/// Calls macro `$m` with every policy field an override may set: the one
+/// list `apply` and `merge` share.
+macro_rules! policy_fields {
+    ($m:ident) => {
+        $m!(
+            restart,
+            max_crashes,
+            crash_window_ms,
+            main_timeout_ms,
+            slow_timeout_ms,
+            audio_timeout_ms,
+            hang_timeout_ms,
+            state_refresh_ms,
+            socket_sync,
+            early_wake,
+            spare_host
+        )
+    };
+}
+
 impl PolicyOverride {
     /// Sets every field this override names.
     pub fn apply(&self, p: &mut Policy) {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f { p.$f = v; } )* };
         }
-        set!(
-            restart,
-            max_crashes,
-            crash_window_ms,
-            main_timeout_ms,
-            slow_timeout_ms,
-            audio_timeout_ms,
-            hang_timeout_ms,
-            state_refresh_ms,
-            socket_sync,
-            early_wake,
-            spare_host
-        );
+        policy_fields!(set);
     }
 
     fn merge(&mut self, later: &Self) {
         macro_rules! merge {
             ($($f:ident),*) => { $( if later.$f.is_some() { self.$f = later.$f; } )* };
         }
-        merge!(
-            restart,
-            max_crashes,
-            crash_window_ms,
-            main_timeout_ms,
-            slow_timeout_ms,
-            audio_timeout_ms,
-            hang_timeout_ms,
-            state_refresh_ms,
-            socket_sync,
-            early_wake,
-            spare_host
-        );
+        policy_fields!(merge);
     }
 }
 

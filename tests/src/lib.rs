@@ -48,6 +48,7 @@ pub use bridged::{
 pub use cli::{
     snapshot_diff, CliRig, CLI_SAMPLES, CRASHING, FAULT_AT_INIT_ENV, NOT_A_PLUGIN, VST3_BUNDLE,
 };
+pub mod block_rig;
 pub mod fault_plugin;
 pub use error::{Result, TestHostError};
 pub use events::{

@@ -4,6 +4,7 @@
 //! another group keeps rendering; and nothing is left when all are gone.
 
 use bulkhead_common::manifest::Manifest;
+use bulkhead_tests::block_rig::{silent, BlockRig};
 use bulkhead_tests::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -118,43 +119,11 @@ fn gain_state(gain: f64) -> Vec<u8> {
     d.save_state().unwrap()
 }
 
-struct Running {
-    inst: Instance,
-    inputs: AudioBuffers<f32>,
-    outputs: AudioBuffers<f32>,
-}
-
-impl Running {
-    fn new(lib: &PluginLibrary, state: &[u8]) -> Self {
-        let mut inst = Instance::new(lib, &id_of("gain"), HostConfig::default()).unwrap();
-        inst.load_state(state).unwrap();
-        inst.activate(48_000.0, 1, 256).unwrap();
-        inst.start_processing().unwrap();
-        let mut inputs = inst.input_buffers::<f32>(256);
-        for ch in inputs.ports[0].iter_mut() {
-            for (i, s) in ch.iter_mut().enumerate() {
-                *s = ((i * 13) % 101) as f32 / 101.0 - 0.5;
-            }
-        }
-        let outputs = inst.output_buffers::<f32>(256);
-        Self {
-            inst,
-            inputs,
-            outputs,
-        }
-    }
-
-    fn block(&mut self) -> Vec<Vec<f32>> {
-        self.inst
-            .process_f32(256, &self.inputs, &mut self.outputs, &[], None, None)
-            .unwrap();
-        self.inst.pump();
-        self.outputs.ports[0].clone()
-    }
-}
-
-fn silent(out: &[Vec<f32>]) -> bool {
-    out.iter().flatten().all(|&s| s == 0.0)
+/// A bridged gain instance of `lib` with `state`, running.
+fn running(lib: &PluginLibrary, state: &[u8]) -> BlockRig {
+    let mut inst = Instance::new(lib, &id_of("gain"), HostConfig::default()).unwrap();
+    inst.load_state(state).unwrap();
+    BlockRig::start(inst, 256)
 }
 
 #[test]
@@ -164,13 +133,13 @@ fn a_killed_group_comes_back_with_each_state_while_the_other_plays() {
     let lib_a = PluginLibrary::load(grouped_copy(&dir, "gain", "a")).unwrap();
     let lib_b = PluginLibrary::load(grouped_copy(&dir, "gain", "b")).unwrap();
     let states = [gain_state(0.25), gain_state(0.5), gain_state(1.5)];
-    let mut group_a: Vec<Running> = states.iter().map(|s| Running::new(&lib_a, s)).collect();
+    let mut group_a: Vec<BlockRig> = states.iter().map(|s| running(&lib_a, s)).collect();
     let a_hosts = host_processes_of(std::process::id());
     assert_eq!(a_hosts.len(), 1, "three instances of group a, one process");
     let a_pid = a_hosts[0];
-    let mut other = Running::new(&lib_b, &gain_state(0.75));
-    let expected: Vec<_> = group_a.iter_mut().map(Running::block).collect();
-    let other_expected = other.block();
+    let mut other = running(&lib_b, &gain_state(0.75));
+    let expected: Vec<_> = group_a.iter_mut().map(|r| r.block(&[])).collect();
+    let other_expected = other.block(&[]);
     assert!(expected.iter().all(|o| !silent(o)));
     let hosts = host_processes_of(std::process::id());
     assert_eq!(hosts.len(), 2);
@@ -186,9 +155,9 @@ fn a_killed_group_comes_back_with_each_state_while_the_other_plays() {
             "group a did not come back"
         );
         // The other group renders every block meanwhile.
-        assert_eq!(other.block(), other_expected, "group b stopped");
+        assert_eq!(other.block(&[]), other_expected, "group b stopped");
         for (i, r) in group_a.iter_mut().enumerate() {
-            let out = r.block();
+            let out = r.block(&[]);
             if !silent(&out) {
                 assert_eq!(
                     out, expected[i],

@@ -19,55 +19,15 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 use bulkhead_tests::fault_plugin::quick_policy as policy;
 
+use bulkhead_tests::block_rig::{silent, BlockRig};
 use bulkhead_tests::fault_plugin::state;
 
-struct Rig {
-    inst: Instance,
-    inputs: AudioBuffers<f32>,
-    outputs: AudioBuffers<f32>,
-    _lib: PluginLibrary,
-}
-
-impl Rig {
-    fn new(path: std::path::PathBuf, id: &str, state_bytes: &[u8]) -> Self {
-        let lib = PluginLibrary::load(path).unwrap();
-        let mut inst = Instance::new(&lib, id, HostConfig::default()).unwrap();
-        inst.load_state(state_bytes).unwrap();
-        let mut inputs = inst.input_buffers::<f32>(BLOCK);
-        for (c, ch) in inputs.ports[0].iter_mut().enumerate() {
-            for (i, s) in ch.iter_mut().enumerate() {
-                *s = ((i * 7 + c * 13) % 97) as f32 / 97.0 - 0.5;
-            }
-        }
-        let outputs = inst.output_buffers::<f32>(BLOCK);
-        inst.activate(48_000.0, 1, BLOCK as u32).unwrap();
-        inst.start_processing().unwrap();
-        Self {
-            inst,
-            inputs,
-            outputs,
-            _lib: lib,
-        }
-    }
-
-    fn block(&mut self, events: &[Event]) -> Vec<Vec<f32>> {
-        self.inst
-            .process_f32(
-                BLOCK as u32,
-                &self.inputs,
-                &mut self.outputs,
-                events,
-                None,
-                None,
-            )
-            .expect("process never fails through the bridge");
-        self.inst.pump();
-        self.outputs.ports[0].clone()
-    }
-}
-
-fn silent(out: &[Vec<f32>]) -> bool {
-    out.iter().flatten().all(|&s| s == 0.0)
+/// A bridged fault plugin with `state_bytes`, running.
+fn running(path: std::path::PathBuf, id: &str, state_bytes: &[u8]) -> (PluginLibrary, BlockRig) {
+    let lib = PluginLibrary::load(path).unwrap();
+    let mut inst = Instance::new(&lib, id, HostConfig::default()).unwrap();
+    inst.load_state(state_bytes).unwrap();
+    (lib, BlockRig::start(inst, BLOCK))
 }
 
 fn logged(inst: &Instance, needle: &str) -> Option<String> {
@@ -83,7 +43,7 @@ fn scribbled_region_recovers(fault: u32, name: &str) {
     let before = Leaks::now();
     let good = state(0.5, 0);
     let copy = bridged_sample_with_policy("fault", policy()).unwrap();
-    let mut rig = Rig::new(copy, &format!("bulkhead.{ID}"), &good);
+    let (_lib, mut rig) = running(copy, &format!("bulkhead.{ID}"), &good);
     assert!(!silent(&rig.block(&[])), "{name}: audible before");
     let hosts = host_processes_of(std::process::id());
     assert_eq!(hosts.len(), 1);
@@ -126,7 +86,7 @@ fn scribbled_region_recovers(fault: u32, name: &str) {
     assert!(line.contains("restarting it with its last state"), "{line}");
 
     // Restored from the last state: sounds like a fresh direct instance.
-    let mut direct = Rig::new(sample_plugin_path("fault").unwrap(), ID, &good);
+    let (_direct_lib, mut direct) = running(sample_plugin_path("fault").unwrap(), ID, &good);
     assert_eq!(back, direct.block(&[]), "{name}: restored output");
     for _ in 0..3 {
         assert_eq!(rig.block(&[]), direct.block(&[]), "{name}: stays audible");

@@ -22,11 +22,11 @@
 //! plugin, often at exit after it wrote everything: each phase is judged by the files it wrote,
 //! never by its exit status, and retried a bounded number of times.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use bulkhead_tests::vst3::vst3_bundle;
+use bulkhead_tests::vst3::{hosts_dir, install_real_hosts, vst3_bundle};
 use serde_json::Value;
 
 const SCANNER: &str = "/usr/lib/ardour7/ardour-vst3-scanner";
@@ -45,33 +45,10 @@ const SILENT: f32 = 1e-4;
 /// The first note-on of bulkhead_test_notes.lua, in frames.
 const FIRST_NOTE: usize = RATE / 10;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn hosts_dir() -> PathBuf {
-    workspace().join("tests").join("hosts")
-}
-
-/// Runs tests/hosts/setup.sh (which apt-installs Ardour when it can) and checks Ardour is there.
+/// Installs the real hosts (tests/hosts/setup.sh apt-installs Ardour when it can) and checks
+/// Ardour is there.
 fn setup() {
-    let venv = workspace().join("target").join("vst3-hosts-venv");
-    let script = hosts_dir().join("setup.sh");
-    let out = Command::new("sh")
-        .arg(&script)
-        .arg(&venv)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{} could not install the real VST3 hosts:\n{text}",
-        script.display()
-    );
+    install_real_hosts();
     let lua = Command::new(LUA)
         .arg("--version")
         .stdin(Stdio::null())
@@ -79,8 +56,8 @@ fn setup() {
     assert!(
         Path::new(SCANNER).is_file() && lua.is_ok_and(|o| o.status.success()),
         "Ardour 7 is not installed ({SCANNER}, {LUA} on PATH): `apt-get install ardour` failed in \
-         {}:\n{text}",
-        script.display()
+         {}",
+        hosts_dir().join("setup.sh").display()
     );
 }
 

@@ -23,7 +23,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bulkhead_tests::vst3::{vst3_bundle, VST3_SAMPLES};
+use bulkhead_tests::vst3::{install_real_hosts, vst3_bundle, workspace, VST3_SAMPLES};
 use serde_json::Value;
 
 const ATTEMPTS: usize = 3;
@@ -49,31 +49,6 @@ const FILES: [&str; 9] = [
     "state_loaded.bin",
     "meta.json",
 ];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn setup() -> PathBuf {
-    let venv = workspace().join("target").join("vst3-hosts-venv");
-    let script = workspace().join("tests/hosts/setup.sh");
-    let out = Command::new("sh")
-        .arg(&script)
-        .arg(&venv)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "{} could not install the real VST3 hosts:\n{text}",
-        script.display()
-    );
-    venv.join("bin").join("python")
-}
 
 /// The parameter a run moves, when the drivers' default choice would not do.
 fn parameter_to_move(bundle: &str) -> Option<&'static str> {
@@ -369,7 +344,7 @@ fn check_run(name: &str, host: &str, dir: &Path, failures: &mut Vec<String>) {
 #[test]
 fn pedalboard_and_dawdreamer_load_render_and_restore_sample_and_zam_bundles() {
     let started = Instant::now();
-    let python = setup();
+    let python = install_real_hosts();
     let scratch = bulkhead_tests::scratch_dir("vst3-real-hosts");
     let mut bundles: Vec<PathBuf> = VST3_SAMPLES
         .iter()

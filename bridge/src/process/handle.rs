@@ -266,10 +266,6 @@ impl HostProcess {
         self.alive.load(Ordering::Acquire)
     }
 
-    pub fn pid(&self) -> Option<u32> {
-        self.pid
-    }
-
     /// The process is stopped (SIGSTOP, or a debugger): it cannot answer
     /// anything, whatever its threads were doing. Read from the kernel, so
     /// it holds independently of the plugin's threads.

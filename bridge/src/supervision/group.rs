@@ -4,9 +4,11 @@
 //! library, which shim copies share) live together in one process. The
 //! group owns the process handle, its health, and its supervisor.
 //!
-//! Lock order: `lifecycle` before a member's own locks; `members`,
-//! `process` and `restoring` are leaf locks, never held across a call into
-//! a member or the host.
+//! Lock order: `lifecycle` (held across a start or restart, and so across
+//! calls into members and the host) before a member's own locks;
+//! `restoring` before `process`; `members`, `process` and `spare` are leaf
+//! locks. Only `lifecycle` is ever held across a call into a member or the
+//! host.
 
 use super::member::Member;
 use super::supervisor::{self, Supervisor};
@@ -387,10 +389,11 @@ impl HostGroup {
     /// differently a moment later. True when a live host serves.
     pub fn settle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
+        let mut restoring = lock(&self.restoring);
         loop {
-            let restoring = *lock(&self.restoring);
+            // `process` is a leaf lock: taking it under `restoring` is safe.
             let live = self.process().is_some_and(|p| p.is_alive());
-            if !restoring && (live || self.failed.load(Ordering::Acquire)) {
+            if !*restoring && (live || self.failed.load(Ordering::Acquire)) {
                 return live;
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -399,10 +402,11 @@ impl HostGroup {
             }
             // Woken at the end of a restart; a death not yet seen by the
             // supervisor is looked at again shortly.
-            let guard = lock(&self.restoring);
-            let _ = self
+            restoring = self
                 .restored
-                .wait_timeout(guard, left.min(Duration::from_millis(10)));
+                .wait_timeout(restoring, left.min(Duration::from_millis(10)))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
     }
 

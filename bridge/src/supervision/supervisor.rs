@@ -207,6 +207,8 @@ impl Watch {
         let started = Instant::now();
         group.set_restoring(true);
         let mut reason = reason.to_string();
+        // After a failed restart, the next attempt is a retry.
+        let mut retrying = false;
         loop {
             let members = group.members();
             for m in &members {
@@ -243,9 +245,7 @@ impl Watch {
                     "{why}: giving up, the plugin stays silent until the DAW loads a state \
                      or activates it again"
                 ),
-                None if self.crashes.len() > 1 && reason.starts_with("failed to start again") => {
-                    "trying again with its last state".to_string()
-                }
+                None if retrying => "trying again with its last state".to_string(),
                 None => "restarting it with its last state".to_string(),
             };
             for m in &members {
@@ -279,7 +279,10 @@ impl Watch {
                     return;
                 }
                 // A failed restart is one more crash, with its own cause.
-                Err(e) => reason = format!("failed to start again ({e})"),
+                Err(e) => {
+                    reason = format!("failed to start again ({e})");
+                    retrying = true;
+                }
             }
         }
     }
@@ -292,7 +295,7 @@ fn restart(group: &HostGroup) -> Result<Vec<Arc<dyn Member>>, String> {
     // Members that joined or left while we waited for the lock count.
     let members = group.members();
     let started = Instant::now();
-    let process = group_spawn(group)?;
+    let process = group.spawn_for_restart().map_err(|e| e.to_string())?;
     let spawned = started.elapsed();
     let mut ids = Vec::with_capacity(members.len());
     for m in &members {
@@ -312,8 +315,4 @@ fn restart(group: &HostGroup) -> Result<Vec<Arc<dyn Member>>, String> {
         m.go_live(&process, id);
     }
     Ok(members)
-}
-
-fn group_spawn(group: &HostGroup) -> Result<Arc<HostProcess>, String> {
-    group.spawn_for_restart().map_err(|e| e.to_string())
 }

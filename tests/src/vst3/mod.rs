@@ -6,8 +6,10 @@
 
 mod bundles;
 mod plugin;
+mod real_hosts;
 mod render;
 
 pub use bundles::{vst3_bundle, vst3_bundle_dir, VST3_SAMPLES};
 pub use plugin::{ParamInfo3, Vst3Plugin};
+pub use real_hosts::{hosts_dir, install_real_hosts, workspace};
 pub use render::{noise, render3, Note3, Vst3Render, Vst3RenderSpec};
