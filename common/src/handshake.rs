@@ -5,7 +5,7 @@ use crate::ProtocolError;
 use serde::{Deserialize, Serialize};
 
 /// Bumped on every incompatible change of the wire format.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// Package version plus a hash of the protocol and shared-memory sources.
 pub const BUILD_ID: &str = concat!(
     env!("CARGO_PKG_VERSION"),

@@ -28,6 +28,7 @@
 #![allow(non_snake_case)]
 
 pub mod attributes;
+pub mod block;
 pub mod com;
 pub mod connection;
 pub mod error;

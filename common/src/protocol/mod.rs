@@ -10,6 +10,7 @@
 #[macro_use]
 mod family;
 pub mod clap;
+pub mod vst3;
 pub mod wire;
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};

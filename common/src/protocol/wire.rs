@@ -1,6 +1,6 @@
 //! The envelope every frame carries, and sending/receiving it.
 
-use super::clap;
+use super::{clap, vst3};
 pub use crate::framing::Patience;
 use crate::handshake::Hello;
 use crate::{codec, framing, InstanceId, ProtocolError};
@@ -12,18 +12,21 @@ use std::os::unix::net::UnixStream;
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Control {
     Clap(clap::MainControl),
+    Vst3(vst3::Vst3Control),
 }
 
 /// Replies to [`Control`].
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
     Clap(clap::MainReply),
+    Vst3(vst3::Vst3Reply),
 }
 
 /// Host→bridge calls that need no answer.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Callback {
     Clap(clap::MainCallback),
+    Vst3(vst3::Vst3Callback),
 }
 
 impl From<clap::MainControl> for Control {
@@ -32,11 +35,28 @@ impl From<clap::MainControl> for Control {
     }
 }
 
+impl From<vst3::Vst3Control> for Control {
+    fn from(c: vst3::Vst3Control) -> Self {
+        Control::Vst3(c)
+    }
+}
+
 impl TryFrom<Reply> for clap::MainReply {
     type Error = Reply;
     fn try_from(r: Reply) -> Result<Self, Reply> {
         match r {
             Reply::Clap(c) => Ok(c),
+            other => Err(other),
+        }
+    }
+}
+
+impl TryFrom<Reply> for vst3::Vst3Reply {
+    type Error = Reply;
+    fn try_from(r: Reply) -> Result<Self, Reply> {
+        match r {
+            Reply::Vst3(c) => Ok(c),
+            other => Err(other),
         }
     }
 }
