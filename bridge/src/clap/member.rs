@@ -36,7 +36,9 @@ impl Member for Inner {
     }
 
     fn on_arrival(&self, cb: &Callback) {
-        let Callback::Clap(cb) = cb;
+        let Callback::Clap(cb) = cb else {
+            return;
+        };
         self.daw.on_any_thread(cb);
         if let Some(n) = self.daw.take_flood() {
             tracing::error!(
@@ -50,7 +52,9 @@ impl Member for Inner {
     }
 
     fn defer(&self, cb: Callback) {
-        let Callback::Clap(cb) = cb;
+        let Callback::Clap(cb) = cb else {
+            return;
+        };
         self.defer_callback(cb);
     }
 

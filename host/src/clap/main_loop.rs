@@ -106,7 +106,9 @@ impl FormatServer for ClapServer {
         body: Control,
         fds: Vec<OwnedFd>,
     ) -> Option<(Reply, Vec<Blob>)> {
-        let Control::Clap(body) = body;
+        let Control::Clap(body) = body else {
+            return None;
+        };
         tracing::trace!(instance, "request {}", body.name());
         self.incoming_fds = fds;
         let reply = body.dispatch(instance, self);
