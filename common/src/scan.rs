@@ -37,6 +37,10 @@ pub struct ScanReport {
     pub format: PluginFormat,
     pub file: PathBuf,
     pub plugins: Vec<ScannedPlugin>,
+    /// For a VST3 bundle: the factory and every class, as the bridged
+    /// bundle's `moduleinfo.json` and descriptor cache need them.
+    #[serde(default)]
+    pub vst3: Option<crate::protocol::vst3::types::ModuleClasses>,
 }
 
 /// One plugin of the file. `error` says why the details are missing when

@@ -82,6 +82,7 @@ pub fn run(plugin: PathBuf) -> Result<(), HostError> {
         format: PluginFormat::Clap,
         file: plugin,
         plugins,
+        vst3: None,
     };
     let mut json = serde_json::to_vec(&report).map_err(|e| HostError::Scan(e.to_string()))?;
     json.push(b'\n');
