@@ -3,10 +3,12 @@
 //! `bulkhead-host` process. A bridged copy is this library under another
 //! name with a manifest beside it ([`bulkhead_common::manifest`]).
 
+pub mod audio;
 pub mod clap;
 pub mod error;
 pub mod guard;
 pub mod launcher;
+pub mod link;
 pub mod process;
 pub mod supervision;
 

@@ -137,7 +137,7 @@ impl Member for Inner {
             // A fresh region, never the one the dead host may have scribbled
             // on. Audio is down (`up` is clear until `go_live`): the audio
             // thread adopts it on its next call and hands the old one back.
-            let region = super::audio::fresh_region(&cfg.layout)?;
+            let region = crate::audio::fresh_region(&cfg.layout)?;
             if let Some(current) = Inner::lock(&self.active).as_mut() {
                 current.region = Arc::clone(&region);
             }

@@ -5,7 +5,6 @@ mod callbacks;
 pub mod entry;
 mod ext;
 mod factory;
-mod link;
 mod member;
 mod proxy;
 mod validate;

@@ -1,4 +1,4 @@
-//! One CLAP object's connection to its host process and its audio health,
+//! One object's connection to its host process and its audio health,
 //! shared by the DAW-facing proxy, the group's supervisor, the reader
 //! thread and the audio thread. The process itself and its health belong
 //! to the group ([`HostGroup`]).
@@ -50,7 +50,7 @@ pub struct Link {
     pub stuck: Mutex<Option<(u32, Instant)>>,
     /// Region hand-over on restarts and the audio thread's fault report
     /// (see `audio::RegionWatch`).
-    pub audio: super::audio::RegionWatch,
+    pub audio: crate::audio::RegionWatch,
 }
 
 impl Link {
