@@ -7,12 +7,14 @@
 //! `bulkhead-host --scan PATH` instead prints a JSON report of the plugins
 //! in PATH and exits (see `scan`).
 
+mod audio_loop;
 mod clap;
 mod error;
 mod event_loop;
 mod format;
 mod outbox;
 mod scan;
+mod waiting;
 
 use bulkhead_common::handshake::Hello;
 use bulkhead_common::protocol::wire::{self, Message};
@@ -170,7 +172,7 @@ fn apply_config_overrides(plugin: Option<&std::ffi::OsStr>) {
         std::env::set_var(logging::LOG_ENV, filter);
     }
     if let Some(p) = o.realtime_priority {
-        clap::REALTIME_PRIORITY.store(
+        audio_loop::REALTIME_PRIORITY.store(
             i32::try_from(p).unwrap_or(0),
             std::sync::atomic::Ordering::Relaxed,
         );

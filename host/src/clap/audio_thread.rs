@@ -4,13 +4,10 @@
 
 use super::host_side::{BulkheadHost, IS_AUDIO_THREAD};
 use super::plugin_calls::PluginCalls;
-use super::waiting::EarlyWake;
-use bulkhead_common::alloc_audit::{self, AudioSection};
+use crate::audio_loop::{serve_blocks, BlockWorker, LoopSetup};
 use bulkhead_common::shm::check::{self, RegionFault};
-use bulkhead_common::shm::control::{port_flags, status as op_status, AudioOp};
-use bulkhead_common::shm::doorbell;
+use bulkhead_common::shm::control::{port_flags, AudioOp};
 use bulkhead_common::shm::events::{EventWriter, PackedEvents};
-use bulkhead_common::shm::handoff::{self, HotWhileBusy};
 use bulkhead_common::shm::layout::{EVENT_AREA_LEN, TRANSPORT_AREA_LEN};
 use bulkhead_common::shm::{ShmLayout, ShmRegion};
 use clack_host::process::PluginAudioProcessor;
@@ -19,10 +16,6 @@ use clap_sys::events::*;
 use clap_sys::process::clap_process;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// How often a sleeping audio thread looks at its quit flag.
-const QUIT_POLL: Duration = Duration::from_millis(250);
 
 pub struct AudioWorker {
     pub region: Arc<ShmRegion>,
@@ -80,120 +73,63 @@ impl Buffers {
     }
 }
 
-impl AudioWorker {
-    /// Runs one checked request; its status.
-    fn serve(
-        &mut self,
-        req: check::Request,
-        bufs: &mut Buffers,
-        in_events: &mut PackedEvents,
-        arrived: Instant,
-        early: &mut Option<EarlyWake>,
-    ) -> Result<i32, RegionFault> {
+/// The worker with its per-activation tables, as the shared loop drives it.
+struct ClapBlocks<'a> {
+    worker: &'a mut AudioWorker,
+    bufs: Buffers,
+    in_events: PackedEvents,
+}
+
+impl BlockWorker for ClapBlocks<'_> {
+    fn serve(&mut self, req: check::Request) -> Result<i32, RegionFault> {
+        let w = &mut *self.worker;
         Ok(match req.op {
-            AudioOp::Process => {
-                if let Some(e) = early.as_mut() {
-                    e.on_block(arrived, req.frames);
-                }
-                self.process(req, bufs, in_events)?
-            }
-            AudioOp::StartProcessing => i32::from(self.processor.start_processing().is_ok()),
-            AudioOp::StopProcessing => i32::from(self.processor.stop_processing().is_ok()),
+            AudioOp::Process => w.process(req, &mut self.bufs, &mut self.in_events)?,
+            AudioOp::StartProcessing => i32::from(w.processor.start_processing().is_ok()),
+            AudioOp::StopProcessing => i32::from(w.processor.stop_processing().is_ok()),
             AudioOp::Reset => {
-                self.processor.reset();
+                w.processor.reset();
                 1
             }
-            AudioOp::ParamsFlush => self.flush(req, in_events)?,
+            AudioOp::ParamsFlush => w.flush(req, &mut self.in_events)?,
         })
     }
 
+    fn after_request(&mut self, c: &bulkhead_common::shm::Control) {
+        c.tail.store(self.worker.calls.tail(), Ordering::Relaxed);
+        c.callbacks.fetch_or(
+            self.worker.audio_flags.swap(0, Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+impl AudioWorker {
     /// Serves blocks until told to quit; hands the processor back (stopped)
     /// so the main thread can deactivate the plugin.
     pub fn run(mut self) -> PluginAudioProcessor<BulkheadHost> {
         IS_AUDIO_THREAD.with(|f| f.set(true));
         let region = Arc::clone(&self.region);
-        let c = region.control();
-        let mut bufs = Buffers::new(&region, &self.layout);
-        let mut in_events = PackedEvents::with_capacity(EVENT_AREA_LEN);
-        // What we answered last, not what is pending: the bridge may ring
-        // before this thread first looks.
-        let mut last = c.response_seq.load(Ordering::Acquire);
-        let mut scheduling = (libc::SCHED_OTHER, 0);
-        if let Some(s) = &self.sync {
-            let _ = s.set_read_timeout(Some(QUIT_POLL));
-        }
-        let mut early = self.early_wake.map(EarlyWake::new);
-        let mut hot = HotWhileBusy::default();
-        let _audio = AudioSection::enter();
-        loop {
-            let quit = &self.quit;
-            match &self.sync {
-                Some(s) => {
-                    let mut word = [0u8; 4];
-                    match std::io::Read::read_exact(&mut &*s, &mut word) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                        Err(_) => break,
-                    }
-                }
-                None => {
-                    let done = |v| v != last || quit.load(Ordering::Relaxed);
-                    let until = Instant::now() + QUIT_POLL;
-                    match early.as_mut() {
-                        Some(e) => e.wait(&c.request_seq, &c.host_sleeping, done, until),
-                        None => hot.wait(&c.request_seq, &c.host_sleeping, done, until),
-                    };
-                }
-            }
-            if self.quit.load(Ordering::Acquire) {
-                break;
-            }
-            let seq = c.request_seq.load(Ordering::Acquire);
-            if seq == last {
-                continue;
-            }
-            last = seq;
-            let served = AudioSection::enter();
-            let arrived = Instant::now();
-            c.arrived_ns
-                .store(doorbell::monotonic_ns(), Ordering::Relaxed);
-            handoff::note_arrival(c);
-            hot.arrived(arrived);
-            mirror_scheduling(c, &mut scheduling);
-            // Every word is read once and checked before it is acted on: a
-            // garbled request (a plugin scribbling into the region) is
-            // refused and named, never run.
-            let status = match check::request(c, &self.layout)
-                .and_then(|req| self.serve(req, &mut bufs, &mut in_events, arrived, &mut early))
-            {
-                Ok(status) => status,
-                Err(fault) => {
-                    c.fault.store(fault as u32, Ordering::Relaxed);
-                    c.out_events_len.store(0, Ordering::Relaxed);
-                    op_status::INVALID_REQUEST
-                }
-            };
-            c.status.store(status, Ordering::Relaxed);
-            c.tail.store(self.calls.tail(), Ordering::Relaxed);
-            c.callbacks.fetch_or(
-                self.audio_flags.swap(0, Ordering::Relaxed),
-                Ordering::Relaxed,
-            );
-            drop(served);
-            c.host_sections
-                .store(alloc_audit::sections(), Ordering::Relaxed);
-            c.host_allocations
-                .store(alloc_audit::allocations(), Ordering::Relaxed);
-            c.answered_ns
-                .store(doorbell::monotonic_ns(), Ordering::Relaxed);
-            doorbell::ring(&c.response_seq, &c.bridge_sleeping, seq);
-            hot.answered(Instant::now());
-            if let Some(s) = &self.sync {
-                if std::io::Write::write_all(&mut &*s, &seq.to_le_bytes()).is_err() {
-                    break;
-                }
-            }
-        }
+        let layout = self.layout.clone();
+        let quit = Arc::clone(&self.quit);
+        let sync = self.sync.take();
+        let early_wake = self.early_wake;
+        let mut blocks = ClapBlocks {
+            bufs: Buffers::new(&region, &layout),
+            in_events: PackedEvents::with_capacity(EVENT_AREA_LEN),
+            worker: &mut self,
+        };
+        serve_blocks(
+            LoopSetup {
+                region: &region,
+                layout: &layout,
+                quit: &quit,
+                sync: sync.as_ref(),
+                early_wake,
+            },
+            &mut blocks,
+        );
+        drop(blocks);
         if self.processor.is_started() {
             let _ = self.processor.stop_processing();
         }
@@ -335,43 +271,6 @@ impl AudioWorker {
             .store(writer.len() as u32, Ordering::Relaxed);
         Ok(status)
     }
-}
-
-/// The user's `realtime_priority` for this plugin (config.toml), 0 when
-/// unset: it replaces the DAW's priority while the DAW runs realtime.
-pub static REALTIME_PRIORITY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-/// Adopts the bridge's audio-thread scheduling (SCHED_FIFO/RR and priority
-/// when the DAW runs realtime). Tried once per change; a refusal (no
-/// privilege) silently leaves the thread as it is.
-fn mirror_scheduling(c: &bulkhead_common::shm::Control, applied: &mut (i32, i32)) {
-    let policy = c.sched_policy.load(Ordering::Relaxed);
-    let chosen = REALTIME_PRIORITY.load(Ordering::Relaxed);
-    let wanted = (
-        policy,
-        if chosen > 0 && policy != libc::SCHED_OTHER {
-            chosen
-        } else {
-            c.sched_priority.load(Ordering::Relaxed)
-        },
-    );
-    if wanted == *applied {
-        return;
-    }
-    *applied = wanted;
-    let (policy, priority) = wanted;
-    if ![libc::SCHED_OTHER, libc::SCHED_FIFO, libc::SCHED_RR].contains(&policy) {
-        return;
-    }
-    let param = libc::sched_param {
-        sched_priority: if policy == libc::SCHED_OTHER {
-            0
-        } else {
-            priority
-        },
-    };
-    // SAFETY: a plain syscall on the calling thread with a valid param.
-    unsafe { libc::sched_setscheduler(0, policy, &param) };
 }
 
 /// Moves a worker to its thread; its raw pointers are only used there.

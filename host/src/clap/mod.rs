@@ -2,12 +2,10 @@
 //! file and the instances created from it.
 
 mod audio_thread;
-pub use audio_thread::REALTIME_PRIORITY;
 pub mod host_side;
 mod main_loop;
 mod note_ports_host;
 pub mod plugin_calls;
-mod waiting;
 
 use crate::outbox::Outbox;
 use audio_thread::{AudioWorker, SendWorker};
@@ -138,13 +136,7 @@ impl ClapServer {
 
     fn stop_audio(inst: &mut Instance) {
         if let Some(active) = inst.audio.take() {
-            active.quit.store(true, Ordering::Release);
-            let c = active.region.control();
-            let _ = rustix::thread::futex::wake(
-                &c.request_seq,
-                rustix::thread::futex::Flags::empty(),
-                1,
-            );
+            crate::audio_loop::wake_to_quit(&active.region, &active.quit);
             match active.thread.join() {
                 Ok(processor) => inst.plugin.deactivate(processor.into_stopped()),
                 Err(_) => tracing::error!("audio thread panicked; plugin left active"),
