@@ -239,6 +239,32 @@ impl Policy {
     }
 }
 
+/// The format of the real plugin at `plugin`, from its name.
+pub fn plugin_format(plugin: &Path) -> crate::scan::PluginFormat {
+    if plugin.extension().is_some_and(|e| e == "vst3") {
+        crate::scan::PluginFormat::Vst3
+    } else {
+        crate::scan::PluginFormat::Clap
+    }
+}
+
+/// The library of a plugin: the file itself for CLAP, the bundle's
+/// `Contents/x86_64-linux/<name>.so` for a VST3 bundle (a directory; a
+/// single-file `.vst3` is its own library).
+pub fn plugin_binary(plugin: &Path) -> PathBuf {
+    if plugin_format(plugin) == crate::scan::PluginFormat::Vst3 && plugin.is_dir() {
+        let stem = plugin.file_stem().unwrap_or_default();
+        let mut name = stem.to_os_string();
+        name.push(".so");
+        plugin
+            .join("Contents")
+            .join(format!("{}-linux", std::env::consts::ARCH))
+            .join(name)
+    } else {
+        plugin.to_path_buf()
+    }
+}
+
 /// Where the manifest of the bridged copy at `copy` lives.
 pub fn path_for(copy: &Path) -> PathBuf {
     let mut name = copy.file_name().unwrap_or_default().to_os_string();
@@ -531,10 +557,13 @@ impl Manifest {
         if same {
             return Err(refuse(&m.plugin, BridgedCopy::Itself));
         }
-        if let Some(reason) = manifest_beside(&m.plugin) {
+        // A VST3 plugin is a bundle: its library is what gets checked,
+        // hashed and loaded.
+        let binary = plugin_binary(&m.plugin);
+        if let Some(reason) = manifest_beside(&m.plugin).or_else(|| manifest_beside(&binary)) {
             return Err(refuse(&m.plugin, reason));
         }
-        match PluginFile::read(&m.plugin) {
+        match PluginFile::read(&binary) {
             Ok(f) if f.is_bridge => return Err(refuse(&m.plugin, BridgedCopy::BridgeLibrary)),
             Ok(f) => m.plugin_file = Some(f),
             Err(e) => tracing::debug!(
@@ -560,6 +589,28 @@ impl Manifest {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(&tmp, text)?;
         std::fs::rename(tmp, path)
+    }
+
+    /// The real plugin's format, from its name (`.vst3` bundles; CLAP
+    /// otherwise).
+    pub fn plugin_format(&self) -> crate::scan::PluginFormat {
+        plugin_format(&self.plugin)
+    }
+
+    /// The cached VST3 classes, under the same rules as
+    /// [`Self::fresh_descriptors`].
+    pub fn fresh_vst3_classes(&self) -> Option<crate::protocol::vst3::types::ModuleClasses> {
+        cache::load_vst3(self.plugin_file.as_ref()?)
+    }
+
+    /// Caches a VST3 module's classes, as [`Self::cache_descriptors`] does.
+    pub fn cache_vst3_classes(&self, classes: &crate::protocol::vst3::types::ModuleClasses) {
+        let Some(f) = &self.plugin_file else {
+            return;
+        };
+        if file_stamp(&f.canonical).is_ok_and(|stamp| stamp == (f.size, f.mtime_ns)) {
+            cache::store_vst3(f, classes);
+        }
     }
 
     /// The cached descriptors, if they were read from the plugin file as it

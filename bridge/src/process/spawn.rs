@@ -106,11 +106,14 @@ pub fn start(
     let (ours, theirs) = UnixStream::pair().map_err(ProtocolError::Io)?;
     let theirs_fd: RawFd = theirs.as_raw_fd();
     let mut cmd = Command::new(host_binary);
-    // One format today; the host picks its server from this.
+    // The host picks its server from this; a process serves one format.
+    let format = plugin.map_or(bulkhead_common::scan::PluginFormat::Clap, |p| {
+        bulkhead_common::manifest::plugin_format(p)
+    });
     cmd.arg("--socket-fd")
         .arg("3")
         .arg("--format")
-        .arg("clap")
+        .arg(format.name())
         .env(INSIDE_HOST_ENV, std::process::id().to_string())
         .stdin(Stdio::null());
     if let Some(plugin) = plugin {

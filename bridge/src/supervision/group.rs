@@ -137,7 +137,14 @@ impl HostGroup {
         if let Some(g) = named
             .iter()
             .filter_map(Weak::upgrade)
-            .find(|g| g.name.as_deref() == Some(name) && g.host_binary == host_binary)
+            .find(|g| {
+                // A process serves one format: a group name shared by CLAP
+                // and VST3 copies makes one process per format.
+                g.name.as_deref() == Some(name)
+                    && g.host_binary == host_binary
+                    && bulkhead_common::manifest::plugin_format(&g.plugin)
+                        == bulkhead_common::manifest::plugin_format(plugin)
+            })
         {
             return g;
         }

@@ -8,6 +8,7 @@
 
 use super::{fnv1a, PluginFile};
 use crate::protocol::clap::plugin::PluginDescriptor;
+use crate::protocol::vst3::types::ModuleClasses;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -26,6 +27,9 @@ struct CacheFile {
     mtime_ns: i64,
     hash: u64,
     descriptors: Vec<PluginDescriptor>,
+    /// A VST3 module's factory and classes (its descriptors stay empty).
+    #[serde(default)]
+    vst3: Option<ModuleClasses>,
 }
 
 /// `$XDG_CACHE_HOME/bulkhead`, else `$HOME/.cache/bulkhead` (relative
@@ -64,6 +68,15 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// The cached descriptors of `file`, if the cache holds this very version.
 pub(super) fn load(file: &PluginFile) -> Option<Vec<PluginDescriptor>> {
+    load_file(file).map(|c| c.descriptors)
+}
+
+/// The cached VST3 classes of `file`, if the cache holds this very version.
+pub(super) fn load_vst3(file: &PluginFile) -> Option<ModuleClasses> {
+    load_file(file)?.vst3
+}
+
+fn load_file(file: &PluginFile) -> Option<CacheFile> {
     let path = cache_file_for(&file.canonical)?;
     let bytes = match read_bounded(&path) {
         Ok(b) => b,
@@ -88,11 +101,20 @@ pub(super) fn load(file: &PluginFile) -> Option<Vec<PluginDescriptor>> {
         tracing::debug!(cache = %path.display(), "the descriptor cache is stale");
         return None;
     }
-    Some(cached.descriptors)
+    Some(cached)
 }
 
 /// Caches `descriptors` as those of `file`; failure is a warning.
 pub(super) fn store(file: &PluginFile, descriptors: &[PluginDescriptor]) {
+    store_file(file, descriptors.to_vec(), None)
+}
+
+/// Caches a VST3 module's classes as those of `file`.
+pub(super) fn store_vst3(file: &PluginFile, classes: &ModuleClasses) {
+    store_file(file, Vec::new(), Some(classes.clone()))
+}
+
+fn store_file(file: &PluginFile, descriptors: Vec<PluginDescriptor>, vst3: Option<ModuleClasses>) {
     let Some(path) = cache_file_for(&file.canonical) else {
         tracing::warn!("descriptors not cached: neither XDG_CACHE_HOME nor HOME is set");
         return;
@@ -103,7 +125,8 @@ pub(super) fn store(file: &PluginFile, descriptors: &[PluginDescriptor]) {
         size: file.size,
         mtime_ns: file.mtime_ns,
         hash: file.hash,
-        descriptors: descriptors.to_vec(),
+        descriptors,
+        vst3,
     };
     let written = serde_json::to_vec_pretty(&cached)
         .map_err(std::io::Error::other)
