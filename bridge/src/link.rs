@@ -10,7 +10,7 @@ use bulkhead_common::InstanceId;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct Link {
     pub group: Arc<HostGroup>,
@@ -142,6 +142,39 @@ impl Link {
     pub fn quiesce(&self) {
         while self.in_flight.load(Ordering::SeqCst) {
             std::thread::yield_now();
+        }
+    }
+
+    /// The host has not answered the pending audio request for longer than
+    /// `hang_timeout_ms` (and the block's own deadline, long when offline).
+    /// Called by the supervisor on every look.
+    pub fn audio_stuck(&self, hang_timeout_ms: u64) -> bool {
+        let region = self
+            .region
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut stuck = self.stuck.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(region) = region else {
+            *stuck = None;
+            return false;
+        };
+        let c = region.control();
+        let req = c.request_seq.load(Ordering::Acquire);
+        if req == c.response_seq.load(Ordering::Acquire) {
+            *stuck = None;
+            return false;
+        }
+        match *stuck {
+            Some((s, since)) if s == req => {
+                let block_deadline =
+                    Duration::from_millis(self.audio_timeout_ms.load(Ordering::Relaxed));
+                since.elapsed() >= Duration::from_millis(hang_timeout_ms).max(block_deadline)
+            }
+            _ => {
+                *stuck = Some((req, Instant::now()));
+                false
+            }
         }
     }
 }

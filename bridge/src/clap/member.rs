@@ -7,7 +7,6 @@ use super::ext::state::{load_blob, save_blob};
 use super::proxy::{ActiveConfig, Inner};
 use crate::process::HostProcess;
 use crate::supervision::Member;
-use crate::BridgeError;
 use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::clap::ext::render;
 use bulkhead_common::protocol::clap::plugin::Activate;
@@ -65,29 +64,7 @@ impl Member for Inner {
     }
 
     fn audio_stuck(&self) -> bool {
-        let region = Inner::lock(&self.link.region).clone();
-        let mut stuck = Inner::lock(&self.link.stuck);
-        let Some(region) = region else {
-            *stuck = None;
-            return false;
-        };
-        let c = region.control();
-        let req = c.request_seq.load(Ordering::Acquire);
-        if req == c.response_seq.load(Ordering::Acquire) {
-            *stuck = None;
-            return false;
-        }
-        match *stuck {
-            Some((s, since)) if s == req => {
-                // Never before the block's own deadline (long when offline).
-                let block_deadline = Policy::ms(self.link.audio_timeout_ms.load(Ordering::Relaxed));
-                since.elapsed() >= Policy::ms(self.policy.hang_timeout_ms).max(block_deadline)
-            }
-            _ => {
-                *stuck = Some((req, Instant::now()));
-                false
-            }
-        }
+        self.link.audio_stuck(self.policy.hang_timeout_ms)
     }
 
     fn restore(&self, process: &Arc<HostProcess>) -> Result<InstanceId, String> {
@@ -97,7 +74,7 @@ impl Member for Inner {
         let t = Instant::now();
         let created = self
             .create_on(process, &mut defer)
-            .map_err(|e| why(process, e))?;
+            .map_err(|e| process.explain(e))?;
         tracing::debug!(plugin = self.real_id(), "created in {:.1?}", t.elapsed());
         let id = created.instance;
         // Callbacks of the restored object reach it by its new id (it is
@@ -119,7 +96,7 @@ impl Member for Inner {
                     Ok(Err(e)) => {
                         tracing::error!(plugin = self.real_id(), "the last state was refused: {e}")
                     }
-                    Err(e) => return Err(why(process, e)),
+                    Err(e) => return Err(process.explain(e)),
                 }
             }
             if self.state_generation.load(Ordering::Acquire) == generation {
@@ -130,7 +107,7 @@ impl Member for Inner {
         if let Some(mode) = mode {
             let set = render::Set { mode };
             self.call_on(process, id, set, &[], self.timeout_main(), &mut defer)
-                .map_err(|e| why(process, e))?;
+                .map_err(|e| process.explain(e))?;
         }
         let active: Option<ActiveConfig> = Inner::lock(&self.active).clone();
         if let Some(cfg) = &active {
@@ -155,7 +132,7 @@ impl Member for Inner {
                 early_wake: self.policy.early_wake,
             };
             self.call_on(process, id, activate, &fds, self.timeout_slow(), &mut defer)
-                .map_err(|e| why(process, e))?
+                .map_err(|e| process.explain(e))?
                 .map_err(|e| format!("the plugin refused to activate again: {e}"))?;
         }
         Ok(id)
@@ -232,17 +209,5 @@ impl Member for Inner {
     fn report(&self, error: bool, message: &str) {
         let level = if error { CLAP_LOG_ERROR } else { CLAP_LOG_INFO };
         self.daw.log(level, message);
-    }
-}
-
-/// The new host's own end explains a failure better than the socket.
-fn why(process: &HostProcess, e: BridgeError) -> String {
-    if process.is_alive() {
-        e.to_string()
-    } else {
-        format!(
-            "the new host {} during the restore",
-            process.exit_description()
-        )
     }
 }

@@ -294,6 +294,16 @@ impl HostProcess {
     }
 
     /// How the process ended, for the log ("killed by signal 11 (SIGSEGV)").
+    /// Why a call to this process failed, for the log: a process that died
+    /// says so better than its socket.
+    pub fn explain(&self, e: BridgeError) -> String {
+        if self.is_alive() {
+            e.to_string()
+        } else {
+            format!("the new host {} during the restore", self.exit_description())
+        }
+    }
+
     pub fn exit_description(&self) -> String {
         use std::os::unix::process::ExitStatusExt;
         let mut guard = self.child.lock().unwrap_or_else(|p| p.into_inner());
