@@ -1,6 +1,6 @@
 //! What the host's main loop needs of a plugin format's server. The loop
 //! (`event_loop`) is format-neutral; `clap::ClapServer` implements this
-//! today, and a VST3 server will sit beside it.
+//! and `vst3::Vst3Server` beside it.
 
 use bulkhead_common::bulk::Blob;
 use bulkhead_common::protocol::wire::{Control, Reply};
@@ -15,12 +15,14 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Clap,
+    Vst3,
 }
 
 impl Format {
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "clap" => Some(Self::Clap),
+            "vst3" => Some(Self::Vst3),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ mod event_loop;
 mod format;
 mod outbox;
 mod scan;
+mod vst3;
 mod waiting;
 
 use bulkhead_common::handshake::Hello;
@@ -145,6 +146,11 @@ fn run() -> Result<(), HostError> {
     // The server of the format the bridge asked for.
     let mut server: Box<dyn format::FormatServer> = match args.format {
         format::Format::Clap => Box::new(clap::ClapServer::new(
+            args.plugin,
+            Arc::clone(&outbox),
+            Arc::new(wake),
+        )),
+        format::Format::Vst3 => Box::new(vst3::Vst3Server::new(
             args.plugin,
             Arc::clone(&outbox),
             Arc::new(wake),

@@ -47,3 +47,20 @@ impl Outbox {
         }
     }
 }
+
+impl Outbox {
+    /// Forwards a VST3 plugin's host call; a bridge that is gone will not care.
+    pub fn vst3_callback(
+        &self,
+        instance: InstanceId,
+        cb: bulkhead_common::protocol::vst3::Vst3Callback,
+    ) {
+        let msg = Message::Callback {
+            instance,
+            body: Callback::Vst3(cb),
+        };
+        if let Err(e) = self.send(&msg, &[]) {
+            tracing::debug!("callback not delivered: {e}");
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Host objects that forward a plugin's calls to the bridge: the
+//! per-object component handler (and its companion interfaces) and the
+//! connection point standing for an object outside this process. Each
+//! answers the plugin itself (`kResultOk`, a fresh id for
+//! `IProgress::start`) and sends the call as a one-way [`Vst3Callback`].
+
+// Interface methods keep the SDK's parameter names.
+#![allow(non_snake_case)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bulkhead_common::protocol::vst3::types::{AttrRecord, MessageRecord};
+use bulkhead_common::protocol::vst3::Vst3Callback;
+use bulkhead_common::InstanceId;
+use bulkhead_vst3_support::com::guard;
+use bulkhead_vst3_support::strings::cstring_from_ptr;
+use bulkhead_vst3_support::vst3::Steinberg::Vst::*;
+use bulkhead_vst3_support::vst3::Steinberg::*;
+use bulkhead_vst3_support::vst3::{Class, ComRef, ComWrapper};
+use bulkhead_vst3_support::{AttrValue, Message};
+
+use super::host_context::HostContext;
+use crate::outbox::Outbox;
+
+/// The component handler installed by `SetComponentHandler`.
+pub struct Forwarder {
+    instance: InstanceId,
+    outbox: Arc<Outbox>,
+    next_progress: AtomicU64,
+}
+
+impl Class for Forwarder {
+    type Interfaces = (
+        IComponentHandler,
+        IComponentHandler2,
+        IComponentHandlerBusActivation,
+        IUnitHandler,
+        IUnitHandler2,
+        IProgress,
+    );
+}
+
+impl Forwarder {
+    pub fn new(instance: InstanceId, outbox: Arc<Outbox>) -> ComWrapper<Forwarder> {
+        ComWrapper::new(Forwarder {
+            instance,
+            outbox,
+            next_progress: AtomicU64::new(1),
+        })
+    }
+
+    fn send(&self, cb: Vst3Callback) -> tresult {
+        self.outbox.vst3_callback(self.instance, cb);
+        kResultOk
+    }
+}
+
+impl IComponentHandlerTrait for Forwarder {
+    unsafe fn beginEdit(&self, id: ParamID) -> tresult {
+        guard(kInternalError, || self.send(Vst3Callback::BeginEdit { id }))
+    }
+    unsafe fn performEdit(&self, id: ParamID, valueNormalized: ParamValue) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::PerformEdit {
+                id,
+                value: valueNormalized,
+            })
+        })
+    }
+    unsafe fn endEdit(&self, id: ParamID) -> tresult {
+        guard(kInternalError, || self.send(Vst3Callback::EndEdit { id }))
+    }
+    unsafe fn restartComponent(&self, flags: int32) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::RestartComponent { flags })
+        })
+    }
+}
+
+impl IComponentHandler2Trait for Forwarder {
+    unsafe fn setDirty(&self, state: TBool) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::SetDirty { state: state != 0 })
+        })
+    }
+    unsafe fn requestOpenEditor(&self, name: FIDString) -> tresult {
+        guard(kInternalError, || {
+            // SAFETY: a NUL-terminated C string or null (API contract); bounded read.
+            let name = unsafe { cstring_from_ptr(name, 1024) }.unwrap_or_default();
+            self.send(Vst3Callback::RequestOpenEditor { name })
+        })
+    }
+    unsafe fn startGroupEdit(&self) -> tresult {
+        guard(kInternalError, || self.send(Vst3Callback::StartGroupEdit))
+    }
+    unsafe fn finishGroupEdit(&self) -> tresult {
+        guard(kInternalError, || self.send(Vst3Callback::FinishGroupEdit))
+    }
+}
+
+impl IComponentHandlerBusActivationTrait for Forwarder {
+    unsafe fn requestBusActivation(
+        &self,
+        r#type: MediaType,
+        dir: BusDirection,
+        index: int32,
+        state: TBool,
+    ) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::RequestBusActivation {
+                media_type: r#type,
+                direction: dir,
+                index,
+                state: state != 0,
+            })
+        })
+    }
+}
+
+impl IUnitHandlerTrait for Forwarder {
+    unsafe fn notifyUnitSelection(&self, unitId: UnitID) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::NotifyUnitSelection { unit: unitId })
+        })
+    }
+    unsafe fn notifyProgramListChange(
+        &self,
+        listId: ProgramListID,
+        programIndex: int32,
+    ) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::NotifyProgramListChange {
+                list: listId,
+                program: programIndex,
+            })
+        })
+    }
+}
+
+impl IUnitHandler2Trait for Forwarder {
+    unsafe fn notifyUnitByBusChange(&self) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::NotifyUnitByBusChange)
+        })
+    }
+}
+
+/// UTF-16 units of a NUL-terminated string (bounded), without the NUL.
+///
+/// # Safety
+/// `ptr` must be null or a NUL-terminated UTF-16 string.
+pub unsafe fn units_from_ptr(ptr: *const u16, max: usize) -> Vec<u16> {
+    let mut out = Vec::new();
+    if ptr.is_null() {
+        return out;
+    }
+    for i in 0..max {
+        // SAFETY: NUL-terminated by contract; we stop at the NUL or `max`.
+        let c = unsafe { ptr.add(i).read_unaligned() };
+        if c == 0 {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl IProgressTrait for Forwarder {
+    unsafe fn start(
+        &self,
+        r#type: IProgress_::ProgressType,
+        optionalDescription: *const tchar,
+        outID: *mut IProgress_::ID,
+    ) -> tresult {
+        guard(kInternalError, || {
+            if outID.is_null() {
+                return kInvalidArgument;
+            }
+            // SAFETY: NUL-terminated UTF-16 or null (API contract); bounded read.
+            let description = unsafe { units_from_ptr(optionalDescription, 4096) };
+            let id = self.next_progress.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: out-parameter, null checked.
+            unsafe { outID.write(id) };
+            self.send(Vst3Callback::ProgressStart {
+                kind: r#type as i32,
+                description,
+                id,
+            })
+        })
+    }
+    unsafe fn update(&self, id: IProgress_::ID, normValue: ParamValue) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::ProgressUpdate {
+                id,
+                value: normValue,
+            })
+        })
+    }
+    unsafe fn finish(&self, id: IProgress_::ID) -> tresult {
+        guard(kInternalError, || {
+            self.send(Vst3Callback::ProgressFinish { id })
+        })
+    }
+}
+
+/// An attribute list's entries in records' form.
+pub fn records_of(entries: Vec<(Vec<u8>, AttrValue)>) -> Vec<(String, AttrRecord)> {
+    entries
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                AttrValue::Int(i) => AttrRecord::Int(i),
+                AttrValue::Float(f) => AttrRecord::Float(f),
+                AttrValue::String(s) => AttrRecord::String(s),
+                AttrValue::Binary(b) => AttrRecord::Binary(b),
+            };
+            (String::from_utf8_lossy(&k).into_owned(), v)
+        })
+        .collect()
+}
+
+/// Record values as attribute list entries.
+pub fn entries_of(records: &[(String, AttrRecord)]) -> Vec<(Vec<u8>, AttrValue)> {
+    records
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                AttrRecord::Int(i) => AttrValue::Int(*i),
+                AttrRecord::Float(f) => AttrValue::Float(*f),
+                AttrRecord::String(s) => AttrValue::String(s.clone()),
+                AttrRecord::Binary(b) => AttrValue::Binary(b.clone()),
+            };
+            (k.as_bytes().to_vec(), v)
+        })
+        .collect()
+}
+
+/// A message record as a host `IMessage`.
+pub fn message_of(record: &MessageRecord) -> ComWrapper<Message> {
+    let list = bulkhead_vst3_support::AttributeList::from_entries(entries_of(&record.attributes));
+    Message::with(&record.id, list)
+}
+
+/// The connection point an object is connected to by `ConnectOutside`:
+/// every message it receives goes to the bridge as [`Vst3Callback::Notify`].
+pub struct OutsidePoint {
+    instance: InstanceId,
+    outbox: Arc<Outbox>,
+    context: ComWrapper<HostContext>,
+}
+
+impl Class for OutsidePoint {
+    type Interfaces = (IConnectionPoint,);
+}
+
+impl OutsidePoint {
+    pub fn new(
+        instance: InstanceId,
+        outbox: Arc<Outbox>,
+        context: ComWrapper<HostContext>,
+    ) -> ComWrapper<OutsidePoint> {
+        ComWrapper::new(OutsidePoint {
+            instance,
+            outbox,
+            context,
+        })
+    }
+}
+
+impl IConnectionPointTrait for OutsidePoint {
+    unsafe fn connect(&self, other: *mut IConnectionPoint) -> tresult {
+        // The host made the connection; the plugin connecting back is accepted.
+        guard(kInternalError, || {
+            if other.is_null() {
+                kInvalidArgument
+            } else {
+                kResultTrue
+            }
+        })
+    }
+
+    unsafe fn disconnect(&self, _other: *mut IConnectionPoint) -> tresult {
+        guard(kInternalError, || kResultTrue)
+    }
+
+    unsafe fn notify(&self, message: *mut IMessage) -> tresult {
+        guard(kInternalError, || {
+            // SAFETY: a live message for the call (API contract), null checked.
+            let Some(m) = (unsafe { ComRef::from_raw(message) }) else {
+                return kInvalidArgument;
+            };
+            // SAFETY: live message; the id is a C string or null.
+            let id = unsafe { cstring_from_ptr(m.getMessageID(), 4096) }.unwrap_or_default();
+            let attributes = match self.context.find_message(message) {
+                Some(ours) => records_of(ours.attributes().entries()),
+                None => {
+                    tracing::warn!(
+                        instance = self.instance,
+                        id,
+                        "a message not made by this host: its attributes cannot be read"
+                    );
+                    Vec::new()
+                }
+            };
+            self.send_notify(MessageRecord { id, attributes })
+        })
+    }
+}
+
+impl OutsidePoint {
+    fn send_notify(&self, message: MessageRecord) -> tresult {
+        self.outbox
+            .vst3_callback(self.instance, Vst3Callback::Notify { message });
+        kResultOk
+    }
+}
