@@ -4,8 +4,9 @@
 //! end of a socket pair as fd N; the host says hello, checks the bridge's
 //! hello and credentials, then serves until the bridge goes away.
 //!
-//! `bulkhead-host --scan PATH` instead prints a JSON report of the plugins
-//! in PATH and exits (see `scan`).
+//! `bulkhead-host --scan PATH [--format clap|vst3]` instead prints a JSON
+//! report of the plugins in PATH and exits (see `scan`; a `.vst3` path is
+//! scanned as VST3 unless told otherwise).
 
 mod audio_loop;
 mod clap;
@@ -190,9 +191,28 @@ fn main() {
     if args.next().is_some_and(|a| a == "--scan") {
         let plugin = args.next();
         logging::init_for("host", plugin.as_deref());
-        let result = match (plugin, args.next()) {
-            (Some(p), None) => scan::run(PathBuf::from(p)),
-            _ => Err(HostError::Usage("usage: bulkhead-host --scan PATH".into())),
+        let rest: Vec<_> = args.collect();
+        let named = match rest.as_slice() {
+            [] => Ok(None),
+            [flag, name] if flag == "--format" => name
+                .to_str()
+                .and_then(format::Format::parse)
+                .map(Some)
+                .ok_or_else(|| HostError::Usage(format!("unknown plugin format {name:?}"))),
+            _ => Err(HostError::Usage(
+                "usage: bulkhead-host --scan PATH [--format clap|vst3]".into(),
+            )),
+        };
+        let result = match (plugin, named) {
+            (Some(p), Ok(named)) => {
+                let p = PathBuf::from(p);
+                let format = scan::format_of(&p, named);
+                scan::run(p, format)
+            }
+            (_, Err(e)) => Err(e),
+            (None, _) => Err(HostError::Usage(
+                "usage: bulkhead-host --scan PATH [--format clap|vst3]".into(),
+            )),
         };
         if let Err(e) = result {
             eprintln!("bulkhead-host: {e}");

@@ -6,10 +6,14 @@
 //! It drives the same [`ClapServer`] the bridge talks to (same loading,
 //! same refusal of bridged copies, same host extensions offered), with a
 //! socket pair of its own standing in for the bridge: callbacks the plugin
-//! makes while being created are read and dropped.
+//! makes while being created are read and dropped. A VST3 bundle is
+//! scanned the same way through the `Vst3Server` (`vst3`).
+
+mod vst3;
 
 use crate::clap::ClapServer;
 use crate::error::HostError;
+use crate::format::Format;
 use crate::outbox::Outbox;
 use bulkhead_common::protocol::clap::ext::{audio_ports, latency, note_ports, params};
 use bulkhead_common::protocol::clap::plugin::*;
@@ -52,8 +56,24 @@ fn private_stdout() -> Result<std::fs::File, HostError> {
     Ok(std::fs::File::from(ours))
 }
 
-pub fn run(plugin: PathBuf) -> Result<(), HostError> {
-    let mut out = private_stdout()?;
+/// The format of `plugin`: as named, else by its extension (`.vst3`).
+pub fn format_of(plugin: &std::path::Path, named: Option<Format>) -> Format {
+    named.unwrap_or_else(|| {
+        if plugin
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("vst3"))
+        {
+            Format::Vst3
+        } else {
+            Format::Clap
+        }
+    })
+}
+
+/// A socket standing in for the bridge: callbacks the plugin makes are
+/// read and dropped (so it never blocks on a full socket) until `ours`
+/// closes.
+fn stand_in_outbox() -> Result<Arc<Outbox>, HostError> {
     let (ours, theirs) = UnixStream::pair().map_err(|e| HostError::Scan(e.to_string()))?;
     // Drains callbacks (parameter rescans, log lines) so the plugin never
     // blocks on a full socket; ends when `ours` closes.
@@ -65,10 +85,30 @@ pub fn run(plugin: PathBuf) -> Result<(), HostError> {
             while matches!(theirs.read(&mut buf), Ok(n) if n > 0) {}
         })
         .map_err(|e| HostError::Scan(e.to_string()))?;
+    Ok(Arc::new(Outbox::new(ours)))
+}
+
+fn wake_fd() -> Result<Arc<OwnedFd>, HostError> {
     let wake = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC)
         .map_err(|e| HostError::Scan(e.to_string()))?;
-    let outbox = Arc::new(Outbox::new(ours));
-    let mut server = ClapServer::new(Some(plugin.clone()), outbox, Arc::new(wake));
+    Ok(Arc::new(wake))
+}
+
+fn print(mut out: std::fs::File, report: &ScanReport) -> Result<(), HostError> {
+    let mut json = serde_json::to_vec(report).map_err(|e| HostError::Scan(e.to_string()))?;
+    json.push(b'\n');
+    out.write_all(&json)
+        .map_err(|e| HostError::Scan(format!("cannot write the report: {e}")))
+}
+
+pub fn run(plugin: PathBuf, format: Format) -> Result<(), HostError> {
+    let out = private_stdout()?;
+    let outbox = stand_in_outbox()?;
+    if format == Format::Vst3 {
+        let report = vst3::scan(plugin, outbox, wake_fd()?)?;
+        return print(out, &report);
+    }
+    let mut server = ClapServer::new(Some(plugin.clone()), outbox, wake_fd()?);
     let descriptors = server
         .list_plugins(0, ListPlugins)
         .map_err(|e| HostError::Scan(e.message))?;
@@ -84,10 +124,7 @@ pub fn run(plugin: PathBuf) -> Result<(), HostError> {
         plugins,
         vst3: None,
     };
-    let mut json = serde_json::to_vec(&report).map_err(|e| HostError::Scan(e.to_string()))?;
-    json.push(b'\n');
-    out.write_all(&json)
-        .map_err(|e| HostError::Scan(format!("cannot write the report: {e}")))
+    print(out, &report)
 }
 
 fn scan_one(server: &mut ClapServer, descriptor: PluginDescriptor) -> ScannedPlugin {
