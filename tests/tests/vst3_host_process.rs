@@ -342,6 +342,9 @@ fn gain_component_and_controller_through_the_host_process() {
         "the host's audio thread answered"
     );
     assert_eq!(c.status.load(Ordering::Relaxed), results::OK);
+    // Nothing allocated on the host's audio thread (its audited sections).
+    assert!(c.host_sections.load(Ordering::Relaxed) > 0);
+    assert_eq!(c.host_allocations.load(Ordering::Relaxed), 0);
     for ch in 0..2 {
         let p = region
             .range(layout.channel_offset(false, 0, ch), layout.channel_stride)
