@@ -11,6 +11,7 @@ pub mod launcher;
 pub mod link;
 pub mod process;
 pub mod supervision;
+pub mod vst3;
 
 pub use error::BridgeError;
 

@@ -300,7 +300,10 @@ impl HostProcess {
         if self.is_alive() {
             e.to_string()
         } else {
-            format!("the new host {} during the restore", self.exit_description())
+            format!(
+                "the new host {} during the restore",
+                self.exit_description()
+            )
         }
     }
 

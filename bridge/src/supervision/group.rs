@@ -134,18 +134,14 @@ impl HostGroup {
         let Some(name) = name else { return make() };
         let mut named = lock(&NAMED);
         named.retain(|g| g.strong_count() > 0);
-        if let Some(g) = named
-            .iter()
-            .filter_map(Weak::upgrade)
-            .find(|g| {
-                // A process serves one format: a group name shared by CLAP
-                // and VST3 copies makes one process per format.
-                g.name.as_deref() == Some(name)
-                    && g.host_binary == host_binary
-                    && bulkhead_common::manifest::plugin_format(&g.plugin)
-                        == bulkhead_common::manifest::plugin_format(plugin)
-            })
-        {
+        if let Some(g) = named.iter().filter_map(Weak::upgrade).find(|g| {
+            // A process serves one format: a group name shared by CLAP
+            // and VST3 copies makes one process per format.
+            g.name.as_deref() == Some(name)
+                && g.host_binary == host_binary
+                && bulkhead_common::manifest::plugin_format(&g.plugin)
+                    == bulkhead_common::manifest::plugin_format(plugin)
+        }) {
             return g;
         }
         let g = make();

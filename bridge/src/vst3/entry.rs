@@ -1,0 +1,349 @@
+//! The module's entry points (`GetPluginFactory`, `ModuleEntry`,
+//! `ModuleExit`) and its factory. A bridged VST3 plugin is a bundle
+//! `Foo.vst3/Contents/x86_64-linux/Foo.so` (this library, or the per-copy
+//! shim, which passes its own path to [`bulkhead_vst3_factory`]) with the
+//! manifest beside the library naming the real bundle. The real module is
+//! never loaded here: its classes come from the descriptor cache or from a
+//! throwaway host process.
+
+use super::object::ObjectBox;
+use super::proxy::{lock, Module, Object, Remote};
+use crate::guard::ffi_guard;
+use crate::process::{find_host, host_candidates, Hooks, HostProcess};
+use crate::BridgeError;
+use bulkhead_common::manifest::{Manifest, Policy};
+use bulkhead_common::protocol::vst3::types::{ClassRecord, Guid, ModuleClasses};
+use bulkhead_common::protocol::vst3::ListClasses;
+use bulkhead_vst3_support::com::{guid_from_ptr, guid_hex, tuid_from_guid, write_out};
+use bulkhead_vst3_support::strings::{copy_cstring, copy_wstring};
+use std::ffi::{c_char, c_void, CStr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use vst3::Steinberg::*;
+use vst3::{Class, ComWrapper};
+
+/// What makes a bridged class id: XOR-ed into the real one, so the two
+/// never coincide and one is computed from the other.
+const CID_KEY: [u8; 16] = *b"bulkhead-bridged";
+
+/// The class id the DAW sees for a real one (and back).
+pub fn bridged_cid(cid: &Guid) -> Guid {
+    let mut out = *cid;
+    for (b, k) in out.iter_mut().zip(CID_KEY) {
+        *b ^= k;
+    }
+    out
+}
+
+/// How a bridged class is named, so a user sees which one is bridged.
+pub fn bridged_name(name: &str) -> String {
+    format!("{name} (bulkhead)")
+}
+
+/// Proxy objects alive, so the module's last exit can end its threads.
+static OBJECTS: AtomicUsize = AtomicUsize::new(0);
+/// The factories handed out, by the bridged copy's library path.
+static FACTORIES: Mutex<Vec<(PathBuf, ComWrapper<Factory>)>> = Mutex::new(Vec::new());
+
+pub fn object_gone() {
+    if OBJECTS.fetch_sub(1, Ordering::AcqRel) == 1 && lock(&FACTORIES).is_empty() {
+        crate::launcher::end();
+    }
+}
+
+fn own_path() -> Option<PathBuf> {
+    // SAFETY: a zeroed Dl_info is a valid out-parameter; the address is a
+    // function of this library.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let ok = unsafe { libc::dladdr(own_path as *const c_void, &mut info) };
+    if ok == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dladdr returned a C string naming the object.
+    let path = unsafe { CStr::from_ptr(info.dli_fname) };
+    Some(PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
+    ))
+}
+
+fn list_classes(host: &Path, plugin: &Path) -> Result<ModuleClasses, BridgeError> {
+    let process = HostProcess::spawn(host, Some(plugin), None, false, Hooks::none())?;
+    Ok(process.call(
+        0,
+        ListClasses {},
+        &[],
+        Policy::ms(Policy::default().slow_timeout_ms),
+        &mut |_, _| {},
+    )??)
+}
+
+fn load_module(copy_path: &Path) -> Result<Module, BridgeError> {
+    let mut manifest = Manifest::load_for(copy_path)?;
+    let host_binary = find_host(&host_candidates(
+        manifest.host.as_deref(),
+        crate::clap::entry::library_dir().as_deref(),
+    ))?;
+    let classes = match manifest.fresh_vst3_classes() {
+        Some(c) => c,
+        None => {
+            let c = list_classes(&host_binary, &manifest.plugin)?;
+            manifest.cache_vst3_classes(&c);
+            c
+        }
+    };
+    let ids: Vec<String> = classes.classes.iter().map(|c| guid_hex(&c.cid)).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    bulkhead_common::config::Config::load_logged().apply_to(&mut manifest, &ids);
+    Ok(Module {
+        manifest,
+        host_binary,
+        classes,
+    })
+}
+
+/// The factory of the bridged copy at `path` (add-ref'ed), made once.
+fn factory_for(path: &Path) -> *mut IPluginFactory {
+    bulkhead_common::logging::init("bridge");
+    let mut factories = lock(&FACTORIES);
+    let factory = match factories.iter().find(|(p, _)| p == path) {
+        Some((_, f)) => f.clone(),
+        None => match load_module(path) {
+            Ok(m) => {
+                tracing::info!(
+                    copy = %path.display(),
+                    plugin = %m.manifest.plugin.display(),
+                    classes = m.classes.classes.len(),
+                    "bridged VST3 module loaded"
+                );
+                let f = ComWrapper::new(Factory {
+                    module: Arc::new(m),
+                });
+                factories.push((path.to_path_buf(), f.clone()));
+                f
+            }
+            Err(e) => {
+                tracing::error!("bulkhead: cannot bridge {}: {e}", path.display());
+                eprintln!("bulkhead: cannot bridge {}: {e}", path.display());
+                return std::ptr::null_mut();
+            }
+        },
+    };
+    factory
+        .to_com_ptr::<IPluginFactory>()
+        .map_or(std::ptr::null_mut(), |p| p.into_raw())
+}
+
+#[no_mangle]
+pub extern "system" fn GetPluginFactory() -> *mut IPluginFactory {
+    ffi_guard(std::ptr::null_mut(), || match own_path() {
+        Some(p) => factory_for(&p),
+        None => std::ptr::null_mut(),
+    })
+}
+
+/// `GetPluginFactory` for a shim copy at `path`.
+#[no_mangle]
+pub extern "C" fn bulkhead_vst3_factory(path: *const c_char) -> *mut IPluginFactory {
+    ffi_guard(std::ptr::null_mut(), || {
+        if path.is_null() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the shim passes a C string.
+        let bytes = unsafe { CStr::from_ptr(path) }.to_bytes();
+        factory_for(Path::new(
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes),
+        ))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn ModuleEntry(_handle: *mut c_void) -> bool {
+    true
+}
+
+#[no_mangle]
+pub extern "system" fn ModuleExit() -> bool {
+    ffi_guard(true, || {
+        lock(&FACTORIES).clear();
+        if OBJECTS.load(Ordering::Acquire) == 0 {
+            crate::launcher::end();
+        }
+        true
+    })
+}
+
+/// The factory the DAW sees: the real module's classes under bridged ids.
+pub struct Factory {
+    module: Arc<Module>,
+}
+
+impl Class for Factory {
+    type Interfaces = (IPluginFactory3,);
+}
+
+impl Factory {
+    fn class(&self, index: int32) -> Option<&ClassRecord> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.module.classes.classes.get(i))
+    }
+}
+
+impl IPluginFactoryTrait for Factory {
+    unsafe fn getFactoryInfo(&self, info: *mut PFactoryInfo) -> tresult {
+        ffi_guard(kInvalidArgument, || {
+            let f = &self.module.classes.factory;
+            // SAFETY: plain data; all-zero is a value.
+            let mut out: PFactoryInfo = unsafe { std::mem::zeroed() };
+            copy_cstring(&f.vendor, &mut out.vendor);
+            copy_cstring(&f.url, &mut out.url);
+            copy_cstring(&f.email, &mut out.email);
+            out.flags = f.flags;
+            // SAFETY: the DAW passes a writable info.
+            if unsafe { write_out(info, out) } {
+                kResultOk
+            } else {
+                kInvalidArgument
+            }
+        })
+    }
+
+    unsafe fn countClasses(&self) -> int32 {
+        self.module.classes.classes.len() as int32
+    }
+
+    unsafe fn getClassInfo(&self, index: int32, info: *mut PClassInfo) -> tresult {
+        ffi_guard(kInvalidArgument, || {
+            let Some(c) = self.class(index) else {
+                return kInvalidArgument;
+            };
+            // SAFETY: plain data; all-zero is a value.
+            let mut out: PClassInfo = unsafe { std::mem::zeroed() };
+            out.cid = tuid_from_guid(&bridged_cid(&c.cid));
+            out.cardinality = c.cardinality;
+            copy_cstring(&c.category, &mut out.category);
+            copy_cstring(&bridged_name(&c.name), &mut out.name);
+            // SAFETY: the DAW passes a writable info.
+            if unsafe { write_out(info, out) } {
+                kResultOk
+            } else {
+                kInvalidArgument
+            }
+        })
+    }
+
+    unsafe fn createInstance(
+        &self,
+        cid: FIDString,
+        iid: FIDString,
+        obj: *mut *mut c_void,
+    ) -> tresult {
+        ffi_guard(kInvalidArgument, || {
+            if obj.is_null() {
+                return kInvalidArgument;
+            }
+            // SAFETY: the DAW passes 16-byte ids.
+            let (Some(cid), Some(iid)) =
+                (unsafe { guid_from_ptr(cid) }, unsafe { guid_from_ptr(iid) })
+            else {
+                return kInvalidArgument;
+            };
+            // SAFETY: `obj` is writable (checked non-null).
+            unsafe { obj.write(std::ptr::null_mut()) };
+            let Some(class) = self
+                .module
+                .classes
+                .classes
+                .iter()
+                .find(|c| bridged_cid(&c.cid) == cid)
+            else {
+                return kInvalidArgument;
+            };
+            let remote = Arc::new(Remote::new(Arc::clone(&self.module), class.clone()));
+            let member = remote.as_member();
+            let attached = remote
+                .link
+                .group
+                .attach(member, |process| remote.create_on(process));
+            if let Err(e) = attached {
+                tracing::error!(plugin = remote.name(), "cannot create: {e}");
+                eprintln!("bulkhead: cannot create {}: {e}", remote.name());
+                return kResultFalse;
+            }
+            OBJECTS.fetch_add(1, Ordering::AcqRel);
+            let object = ObjectBox::create(Object { remote });
+            let unknown = ObjectBox::unknown(object);
+            let tuid = tuid_from_guid(&iid);
+            // SAFETY: our live object; `obj` is writable. The creation
+            // reference is given back after the query took its own (the
+            // object is destroyed right there when the query failed).
+            unsafe {
+                let r = ((*(*unknown).vtbl).queryInterface)(unknown, &tuid, obj);
+                ((*(*unknown).vtbl).release)(unknown);
+                r
+            }
+        })
+    }
+}
+
+impl IPluginFactory2Trait for Factory {
+    unsafe fn getClassInfo2(&self, index: int32, info: *mut PClassInfo2) -> tresult {
+        ffi_guard(kInvalidArgument, || {
+            let Some(c) = self.class(index) else {
+                return kInvalidArgument;
+            };
+            // SAFETY: plain data; all-zero is a value.
+            let mut out: PClassInfo2 = unsafe { std::mem::zeroed() };
+            out.cid = tuid_from_guid(&bridged_cid(&c.cid));
+            out.cardinality = c.cardinality;
+            copy_cstring(&c.category, &mut out.category);
+            copy_cstring(&bridged_name(&c.name), &mut out.name);
+            out.classFlags = c.class_flags;
+            copy_cstring(&c.sub_categories, &mut out.subCategories);
+            copy_cstring(&c.vendor, &mut out.vendor);
+            copy_cstring(&c.version, &mut out.version);
+            copy_cstring(&c.sdk_version, &mut out.sdkVersion);
+            // SAFETY: the DAW passes a writable info.
+            if unsafe { write_out(info, out) } {
+                kResultOk
+            } else {
+                kInvalidArgument
+            }
+        })
+    }
+}
+
+impl IPluginFactory3Trait for Factory {
+    unsafe fn getClassInfoUnicode(&self, index: int32, info: *mut PClassInfoW) -> tresult {
+        ffi_guard(kInvalidArgument, || {
+            let Some(c) = self.class(index) else {
+                return kInvalidArgument;
+            };
+            // SAFETY: plain data; all-zero is a value.
+            let mut out: PClassInfoW = unsafe { std::mem::zeroed() };
+            out.cid = tuid_from_guid(&bridged_cid(&c.cid));
+            out.cardinality = c.cardinality;
+            copy_cstring(&c.category, &mut out.category);
+            copy_wstring(&bridged_name(&c.name), &mut out.name);
+            out.classFlags = c.class_flags;
+            copy_cstring(&c.sub_categories, &mut out.subCategories);
+            copy_wstring(&c.vendor, &mut out.vendor);
+            copy_wstring(&c.version, &mut out.version);
+            copy_wstring(&c.sdk_version, &mut out.sdkVersion);
+            // SAFETY: the DAW passes a writable info.
+            if unsafe { write_out(info, out) } {
+                kResultOk
+            } else {
+                kInvalidArgument
+            }
+        })
+    }
+
+    unsafe fn setHostContext(&self, _context: *mut FUnknown) -> tresult {
+        // The plugin gets the host process's own context; nothing of the
+        // DAW's can cross.
+        kResultOk
+    }
+}
