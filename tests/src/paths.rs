@@ -101,9 +101,11 @@ fn sources_of(file: &str) -> Vec<String> {
             format!("tests/plugins/{}", name.replace('_', "-")),
             "tests/plugins/support".into(),
         ],
-        ("libbulkhead_bridge.so", _) => vec!["common".into(), "bridge".into()],
+        ("libbulkhead_bridge.so", _) => {
+            vec!["common".into(), "vst3-support".into(), "bridge".into()]
+        }
         ("libbulkhead_shim.so", _) => vec!["shim".into()],
-        ("bulkhead-host", _) => vec!["common".into(), "host".into()],
+        ("bulkhead-host", _) => vec!["common".into(), "vst3-support".into(), "host".into()],
         ("bulkhead", _) => vec!["common".into(), "cli".into()],
         _ => Vec::new(),
     }

@@ -74,7 +74,9 @@ fn set_payload(event: &mut Event, ptr: *const u8) {
     {
         match u32::from(event.r#type) {
             t if t == kDataEvent => event.__field0.data.bytes = ptr,
-            t if t == kNoteExpressionTextEvent => event.__field0.noteExpressionText.text = ptr.cast(),
+            t if t == kNoteExpressionTextEvent => {
+                event.__field0.noteExpressionText.text = ptr.cast()
+            }
             t if t == kChordEvent => event.__field0.chord.text = ptr.cast(),
             t if t == kScaleEvent => event.__field0.scale.text = ptr.cast(),
             _ => {}
@@ -168,7 +170,11 @@ impl BlockWriter {
     }
 
     /// Adds one parameter's queue; false when the area is full.
-    pub fn push_queue(&mut self, id: u32, points: impl ExactSizeIterator<Item = (i32, f64)>) -> bool {
+    pub fn push_queue(
+        &mut self,
+        id: u32,
+        points: impl ExactSizeIterator<Item = (i32, f64)>,
+    ) -> bool {
         let n = points.len().min(MAX_POINTS);
         let Some(body) = self.reserve(KIND_QUEUE, 8 + n * POINT) else {
             return false;
@@ -284,14 +290,16 @@ impl BlockReader {
             let bad = BlockError::BadRecord(at);
             let head = bytes.get(at..at + HEADER).ok_or_else(|| bad.clone())?;
             let kind = u32::from_ne_bytes(head[0..4].try_into().map_err(|_| bad.clone())?);
-            let body_len = u32::from_ne_bytes(head[4..8].try_into().map_err(|_| bad.clone())?) as usize;
+            let body_len =
+                u32::from_ne_bytes(head[4..8].try_into().map_err(|_| bad.clone())?) as usize;
             let body_at = at + HEADER;
             if body_len > self.len - body_at {
                 return Err(bad);
             }
             match kind {
                 KIND_EVENT => {
-                    if body_len < size_of::<Event>() || self.events.len() == self.events.capacity() {
+                    if body_len < size_of::<Event>() || self.events.len() == self.events.capacity()
+                    {
                         return Err(bad);
                     }
                     // SAFETY: the body holds an `Event`'s bytes; every bit
@@ -323,7 +331,8 @@ impl BlockReader {
                     }
                     let b = &bytes[body_at..body_at + body_len];
                     let id = u32::from_ne_bytes(b[0..4].try_into().map_err(|_| bad.clone())?);
-                    let n = u32::from_ne_bytes(b[4..8].try_into().map_err(|_| bad.clone())?) as usize;
+                    let n =
+                        u32::from_ne_bytes(b[4..8].try_into().map_err(|_| bad.clone())?) as usize;
                     if n > MAX_POINTS || body_len != 8 + n * POINT {
                         return Err(bad);
                     }
@@ -350,17 +359,20 @@ impl BlockReader {
     /// Queue `i`: its parameter id and points.
     pub fn queue(&self, i: usize) -> Option<(u32, Points<'_>)> {
         let &(id, at, len) = self.queues.get(i)?;
-        Some((id, Points { bytes: &self.bytes()[at..at + len] }))
+        Some((
+            id,
+            Points {
+                bytes: &self.bytes()[at..at + len],
+            },
+        ))
     }
 
     /// Every record, events first then queues.
     pub fn items(&self) -> impl Iterator<Item = Item<'_>> {
-        self.events
-            .iter()
-            .map(Item::Event)
-            .chain((0..self.queues.len()).filter_map(|i| {
-                self.queue(i).map(|(id, points)| Item::Queue { id, points })
-            }))
+        self.events.iter().map(Item::Event).chain(
+            (0..self.queues.len())
+                .filter_map(|i| self.queue(i).map(|(id, points)| Item::Queue { id, points })),
+        )
     }
 }
 

@@ -6,6 +6,8 @@
 //!
 //! | module | holds |
 //! |---|---|
+//! | [`bridged`] | bridged bundles: class ids and names, moduleinfo, library and manifest |
+//! | [`block`] | the VST3 codec of the audio region: events and parameter queues in an event area, the process context |
 //! | [`com`] | the thin COM layer: the entry guard, out-parameter writes, `queryInterface` helpers, interface names |
 //! | [`strings`] | UTF-8 ⇄ `char8`/`char16` fixed arrays |
 //! | [`stream`] | [`MemoryStream`]: `IBStream` + `ISizeableStream` + `IStreamAttributes` |
@@ -29,6 +31,7 @@
 
 pub mod attributes;
 pub mod block;
+pub mod bridged;
 pub mod com;
 pub mod connection;
 pub mod error;

@@ -12,7 +12,7 @@ use crate::guard::ffi_guard;
 use crate::process::{find_host, host_candidates, Hooks, HostProcess};
 use crate::BridgeError;
 use bulkhead_common::manifest::{Manifest, Policy};
-use bulkhead_common::protocol::vst3::types::{ClassRecord, Guid, ModuleClasses};
+use bulkhead_common::protocol::vst3::types::{ClassRecord, ModuleClasses};
 use bulkhead_common::protocol::vst3::ListClasses;
 use bulkhead_vst3_support::com::{guid_from_ptr, guid_hex, tuid_from_guid, write_out};
 use bulkhead_vst3_support::strings::{copy_cstring, copy_wstring};
@@ -23,23 +23,7 @@ use std::sync::{Arc, Mutex};
 use vst3::Steinberg::*;
 use vst3::{Class, ComWrapper};
 
-/// What makes a bridged class id: XOR-ed into the real one, so the two
-/// never coincide and one is computed from the other.
-const CID_KEY: [u8; 16] = *b"bulkhead-bridged";
-
-/// The class id the DAW sees for a real one (and back).
-pub fn bridged_cid(cid: &Guid) -> Guid {
-    let mut out = *cid;
-    for (b, k) in out.iter_mut().zip(CID_KEY) {
-        *b ^= k;
-    }
-    out
-}
-
-/// How a bridged class is named, so a user sees which one is bridged.
-pub fn bridged_name(name: &str) -> String {
-    format!("{name} (bulkhead)")
-}
+pub use bulkhead_vst3_support::bridged::{bridged_cid, bridged_name};
 
 /// Proxy objects alive, so the module's last exit can end its threads.
 static OBJECTS: AtomicUsize = AtomicUsize::new(0);
@@ -103,6 +87,28 @@ fn load_module(copy_path: &Path) -> Result<Module, BridgeError> {
     })
 }
 
+/// Keeps the library at `path` loaded for the life of the process: a VST3
+/// host unloads modules at will (`ModuleExit`, then `dlclose`), and Rust
+/// code leaves thread-local destructors behind on the DAW's threads that
+/// must still find their code when those threads end.
+fn pin(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return;
+    };
+    // SAFETY: NOLOAD only looks the loaded library up (raising its count,
+    // which is never dropped: that is the point); NODELETE keeps it.
+    let h = unsafe {
+        libc::dlopen(
+            c.as_ptr(),
+            libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+        )
+    };
+    if h.is_null() {
+        tracing::warn!(library = %path.display(), "cannot pin the bridge library in memory");
+    }
+}
+
 /// The factory of the bridged copy at `path` (add-ref'ed), made once.
 fn factory_for(path: &Path) -> *mut IPluginFactory {
     bulkhead_common::logging::init("bridge");
@@ -138,7 +144,10 @@ fn factory_for(path: &Path) -> *mut IPluginFactory {
 #[no_mangle]
 pub extern "system" fn GetPluginFactory() -> *mut IPluginFactory {
     ffi_guard(std::ptr::null_mut(), || match own_path() {
-        Some(p) => factory_for(&p),
+        Some(p) => {
+            pin(&p);
+            factory_for(&p)
+        }
         None => std::ptr::null_mut(),
     })
 }

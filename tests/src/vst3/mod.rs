@@ -4,11 +4,13 @@
 //!
 //! Like the CLAP test host, the thread that opens a [`Vst3Plugin`] is its main and audio thread.
 
+mod bridged;
 mod bundles;
 mod plugin;
 mod real_hosts;
 mod render;
 
+pub use bridged::{bridged_bundle_of, bridged_vst3_sample, module_classes};
 pub use bundles::{vst3_bundle, vst3_bundle_dir, VST3_SAMPLES};
 pub use plugin::{ParamInfo3, Vst3Plugin};
 pub use real_hosts::{hosts_dir, install_real_hosts, workspace};

@@ -1,0 +1,67 @@
+//! Bridged bundles of the VST3 samples, made the way the `bulkhead` tool
+//! makes them (library, manifest naming the real bundle and the built
+//! host, moduleinfo.json with the bridged classes), in a scratch folder.
+
+use std::path::{Path, PathBuf};
+
+use bulkhead_common::protocol::vst3::types::{ClassRecord, FactoryRecord, ModuleClasses};
+use bulkhead_vst3_support::bridged::make_bridged_bundle;
+use bulkhead_vst3_support::{Module, Vst3Error};
+
+use crate::bridged::{built_artifact, scratch_dir};
+
+use super::bundles::vst3_bundle;
+
+/// The classes of a real bundle as the bridge caches them.
+pub fn module_classes(bundle: &Path) -> Result<ModuleClasses, Vst3Error> {
+    let m = Module::load(bundle)?;
+    let f = m.factory_info();
+    Ok(ModuleClasses {
+        factory: FactoryRecord {
+            vendor: f.vendor,
+            url: f.url,
+            email: f.email,
+            flags: f.flags,
+        },
+        classes: m
+            .classes()
+            .into_iter()
+            .map(|c| ClassRecord {
+                index: c.index,
+                cid: c.cid,
+                cardinality: c.cardinality,
+                category: c.category,
+                name: c.name,
+                class_flags: c.class_flags,
+                sub_categories: c.sub_categories,
+                vendor: c.vendor,
+                version: c.version,
+                sdk_version: c.sdk_version,
+                info_version: c.info_version,
+            })
+            .collect(),
+    })
+}
+
+/// A bridged bundle of the real bundle `real`, named like it, in `dir`.
+pub fn bridged_bundle_of(real: &Path, dir: &Path) -> Result<PathBuf, Vst3Error> {
+    let io = |e: std::io::Error| Vst3Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    };
+    let missing = |e: crate::error::TestHostError| Vst3Error::BinaryMissing {
+        path: PathBuf::from(e.to_string()),
+    };
+    let library = built_artifact("libbulkhead_bridge.so").map_err(missing)?;
+    let host = built_artifact("bulkhead-host").map_err(missing)?;
+    let dest = dir.join(real.file_name().unwrap_or_default());
+    let classes = module_classes(real)?;
+    make_bridged_bundle(&library, real, &dest, Some(&host), Some(&classes)).map_err(io)?;
+    Ok(dest)
+}
+
+/// A bridged bundle of sample `name` in a scratch folder of its own.
+pub fn bridged_vst3_sample(name: &str) -> Result<PathBuf, Vst3Error> {
+    let real = vst3_bundle(name)?;
+    bridged_bundle_of(&real, &scratch_dir(&format!("vst3-{name}")))
+}
