@@ -4,6 +4,7 @@
 //!
 //! Needs `cargo build --workspace` first.
 
+use bulkhead_tests::host_processes_of;
 use bulkhead_tests::vst3::*;
 
 fn open(bundle: &std::path::Path) -> Vst3Plugin {
@@ -51,7 +52,14 @@ fn compare(name: &str) {
     let real = vst3_bundle(name).unwrap();
     let bridged = bridged_vst3_sample(name).unwrap();
     let direct = open(&real);
+    let before = host_processes_of(std::process::id()).len();
     let proxy = open(&bridged);
+    // Component and controller live in one host process, connected there.
+    assert_eq!(
+        host_processes_of(std::process::id()).len(),
+        before + 1,
+        "{name}: one host process per bridged plugin"
+    );
     assert_eq!(
         proxy.component_interfaces(),
         direct.component_interfaces(),
@@ -106,6 +114,11 @@ fn instrument_bridged_equals_direct() {
 #[test]
 fn latency_bridged_equals_direct() {
     compare("latency");
+}
+
+#[test]
+fn bigstate_bridged_equals_direct() {
+    compare("bigstate");
 }
 
 #[test]

@@ -84,6 +84,7 @@ fn load_module(copy_path: &Path) -> Result<Module, BridgeError> {
         manifest,
         host_binary,
         classes,
+        unpaired: Mutex::new(Vec::new()),
     })
 }
 
@@ -192,7 +193,28 @@ impl Class for Factory {
     type Interfaces = (IPluginFactory3,);
 }
 
+const AUDIO_MODULE_CLASS: &str = "Audio Module Class";
+
 impl Factory {
+    /// For a controller class: the process of the newest component still
+    /// waiting for a controller of this class.
+    fn component_group_for(
+        &self,
+        class: &ClassRecord,
+    ) -> Option<Arc<crate::supervision::HostGroup>> {
+        if class.category == AUDIO_MODULE_CLASS {
+            return None;
+        }
+        let mut unpaired = lock(&self.module.unpaired);
+        unpaired.retain(|w| w.strong_count() > 0);
+        let at = unpaired.iter().rposition(|w| {
+            w.upgrade()
+                .is_some_and(|c| c.controller_cid() == Some(class.cid))
+        })?;
+        let component = unpaired.remove(at).upgrade()?;
+        Some(Arc::clone(&component.link.group))
+    }
+
     fn class(&self, index: int32) -> Option<&ClassRecord> {
         usize::try_from(index)
             .ok()
@@ -270,7 +292,8 @@ impl IPluginFactoryTrait for Factory {
             else {
                 return kInvalidArgument;
             };
-            let remote = Arc::new(Remote::new(Arc::clone(&self.module), class.clone()));
+            let group = self.component_group_for(class);
+            let remote = Arc::new(Remote::new(Arc::clone(&self.module), class.clone(), group));
             let member = remote.as_member();
             let attached = remote
                 .link
@@ -282,6 +305,9 @@ impl IPluginFactoryTrait for Factory {
                 return kResultFalse;
             }
             OBJECTS.fetch_add(1, Ordering::AcqRel);
+            if class.category == AUDIO_MODULE_CLASS {
+                lock(&self.module.unpaired).push(Arc::downgrade(&remote));
+            }
             let object = ObjectBox::create(Object { remote });
             let unknown = ObjectBox::unknown(object);
             let tuid = tuid_from_guid(&iid);

@@ -33,6 +33,10 @@ pub struct Module {
     pub host_binary: PathBuf,
     /// The real module's factory and classes.
     pub classes: ModuleClasses,
+    /// Components created here whose controller was not created yet: a
+    /// controller joins its component's process (VST3 lets them talk there
+    /// directly), whatever the grouping.
+    pub unpaired: Mutex<Vec<Weak<Remote>>>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -142,12 +146,16 @@ unsafe impl Send for Remote {}
 unsafe impl Sync for Remote {}
 
 impl Remote {
-    pub fn new(module: Arc<Module>, class: ClassRecord) -> Self {
-        let group = HostGroup::join(
-            module.manifest.group.as_deref(),
-            &module.host_binary,
-            &module.manifest.plugin,
-        );
+    /// A new object of `class`, in `group` (its component's, for a
+    /// controller) or in the group its manifest names.
+    pub fn new(module: Arc<Module>, class: ClassRecord, group: Option<Arc<HostGroup>>) -> Self {
+        let group = group.unwrap_or_else(|| {
+            HostGroup::join(
+                module.manifest.group.as_deref(),
+                &module.host_binary,
+                &module.manifest.plugin,
+            )
+        });
         let policy = module.manifest.policy;
         let link = Arc::new(Link::new(group));
         link.audio_timeout_ms
@@ -358,6 +366,16 @@ impl Remote {
             }
             proto::StateTarget::ComponentIntoController => s.component_in_controller = Some(blob),
         }
+    }
+
+    /// The real class id of this component's controller, if it has one.
+    pub fn controller_cid(&self) -> Option<Guid> {
+        if let Some(c) = lock(&self.caches).controller_cid {
+            return c;
+        }
+        let c = self.call(proto::GetControllerClassId {}).ok()?;
+        lock(&self.caches).controller_cid = Some(c);
+        c
     }
 
     /// The instance a peer restored just before us has, or its live one.
