@@ -30,8 +30,11 @@ static BUSES: [BusDef; 2] = [STEREO_IN, STEREO_OUT];
 fn fault(what: &[u8]) {
     match what {
         b"crash" => {
-            // SAFETY: raising a signal is the point: the process must die like a crashing plugin.
-            unsafe { libc::raise(libc::SIGSEGV) };
+            // A real fault, not `raise`: a Rust host's own SIGSEGV handler
+            // (stack overflow detection) swallows one raised signal.
+            let null = std::hint::black_box(std::ptr::null_mut::<u32>());
+            // SAFETY: faulting is the point: the process must die like a crashing plugin.
+            unsafe { std::ptr::write_volatile(null, 1) };
         }
         b"hang" => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
