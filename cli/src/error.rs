@@ -28,8 +28,6 @@ pub enum CliError {
     Usage(String),
     #[error("{}: {reason}", .file.display())]
     ScanFailed { file: PathBuf, reason: String },
-    #[error("{} is a VST3 bundle: VST3 not supported yet (CLAP only for now)", .0.display())]
-    Vst3NotSupported(PathBuf),
 }
 
 impl CliError {

@@ -10,6 +10,7 @@ mod layout;
 mod scan;
 mod status;
 mod sync;
+mod vst3;
 
 use bulkhead_common::config::{Config, Loaded};
 use bulkhead_common::scan::PluginFormat;
@@ -97,8 +98,14 @@ fn load_config() -> Config {
     config
 }
 
+/// CLAP files and VST3 bundles under `dir`, not counting bulkhead's own
+/// copies (`~/.clap/bulkhead`, `~/.vst3/bulkhead`).
 fn count_plugins(dir: &std::path::Path) -> (usize, usize) {
-    let found = discover::discover(dir, &[]);
+    let exclude: Vec<PathBuf> = [layout::clap_out(), layout::vst3_out()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let found = discover::discover(dir, &exclude);
     let clap = found
         .iter()
         .filter(|f| f.format == PluginFormat::Clap)
@@ -141,12 +148,6 @@ fn list(config: &Config) {
 }
 
 fn scan_command(config: &Config, file: PathBuf, json: bool) -> Result<()> {
-    if file
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".vst3"))
-    {
-        return Err(CliError::Vst3NotSupported(file));
-    }
     let host = layout::scan_host(config)?;
     let timeout = config
         .scan_timeout_ms
@@ -163,6 +164,13 @@ fn scan_command(config: &Config, file: PathBuf, json: bool) -> Result<()> {
         return Ok(());
     }
     println!("{} ({})", report.file.display(), report.format.name());
+    if let Some(classes) = &report.vst3 {
+        print_vst3_classes(classes);
+    }
+    let vst3 = report.format == PluginFormat::Vst3;
+    if vst3 && !report.plugins.is_empty() {
+        println!("\nprocessor classes, as created in the scan:");
+    }
     for p in &report.plugins {
         let d = &p.descriptor;
         println!("\n{} — {}", d.id, d.name);
@@ -172,7 +180,11 @@ fn scan_command(config: &Config, file: PathBuf, json: bool) -> Result<()> {
         if let Some(v) = &d.version {
             println!("  version:    {v}");
         }
-        println!("  features:   {}", d.features.join(", "));
+        println!(
+            "  {:<11} {}",
+            if vst3 { "subcats:" } else { "features:" },
+            d.features.join(", ")
+        );
         if let Some(e) = &p.error {
             println!("  could not be created: {e}");
             continue;
@@ -186,7 +198,8 @@ fn scan_command(config: &Config, file: PathBuf, json: bool) -> Result<()> {
         println!("  audio in:   {}", ports(&p.audio_ports.inputs));
         println!("  audio out:  {}", ports(&p.audio_ports.outputs));
         println!(
-            "  note ports: {} in, {} out",
+            "  {:<11} {} in, {} out",
+            if vst3 { "event bus:" } else { "note ports:" },
             p.note_ports.inputs.len(),
             p.note_ports.outputs.len()
         );
@@ -205,7 +218,9 @@ fn scan_command(config: &Config, file: PathBuf, json: bool) -> Result<()> {
         .into_iter()
         .filter_map(|(n, on)| on.then_some(n))
         .collect();
-        println!("  extensions: {}", offered.join(", "));
+        if !vst3 {
+            println!("  extensions: {}", offered.join(", "));
+        }
         println!("  parameters: {}", p.params.len());
         for param in &p.params {
             println!(
@@ -215,6 +230,53 @@ fn scan_command(config: &Config, file: PathBuf, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A VST3 module's factory and classes, with the ids a bridged bundle
+/// gives them.
+fn print_vst3_classes(m: &bulkhead_common::protocol::vst3::types::ModuleClasses) {
+    use bulkhead_vst3_support::bridged::{bridged_cid, bridged_name};
+    use bulkhead_vst3_support::com::guid_hex;
+    let f = &m.factory;
+    println!(
+        "factory:    {}{}{}",
+        f.vendor,
+        if f.url.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", f.url)
+        },
+        if f.email.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", f.email)
+        }
+    );
+    println!("classes:    {}", m.classes.len());
+    for c in &m.classes {
+        println!("\n  class {} — {}", guid_hex(&c.cid), c.name);
+        println!("    category:       {}", c.category);
+        if !c.sub_categories.is_empty() {
+            println!(
+                "    sub-categories: {}",
+                c.sub_categories.split('|').collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !c.vendor.is_empty() {
+            println!("    vendor:         {}", c.vendor);
+        }
+        if !c.version.is_empty() {
+            println!("    version:        {}", c.version);
+        }
+        if !c.sdk_version.is_empty() {
+            println!("    sdk:            {}", c.sdk_version);
+        }
+        println!(
+            "    bridged as:     {} — {}",
+            guid_hex(&bridged_cid(&c.cid)),
+            bridged_name(&c.name)
+        );
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {

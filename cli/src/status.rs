@@ -9,6 +9,7 @@ use crate::sync::{copies_under, staleness, Install};
 use bulkhead_common::config::Config;
 use bulkhead_common::manifest::Manifest;
 use bulkhead_common::protocol::clap::plugin::PluginDescriptor;
+use bulkhead_common::protocol::vst3::types::ModuleClasses;
 use bulkhead_common::scan::PluginFormat;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 #[derive(Debug, Serialize)]
 pub struct CopyStatus {
+    /// The copy: a `.clap` file, or a `.vst3` bundle (a folder).
     pub copy: PathBuf,
     /// The real plugin, as the manifest names it (`None`: the manifest is
     /// unusable; see `problems`).
@@ -33,8 +35,12 @@ pub struct CopyStatus {
     pub loads: Option<bool>,
     pub load_error: Option<String>,
     /// The real plugin's descriptors, as read now (or from the cache when
-    /// loading was not checked).
+    /// loading was not checked). VST3: one per processor class, its id the
+    /// real class id in hex.
     pub plugins: Vec<PluginDescriptor>,
+    /// VST3: the real module's factory and classes (ids are the real
+    /// ones; the bridged bundle's moduleinfo.json has the bridged ones).
+    pub vst3: Option<ModuleClasses>,
 }
 
 /// # Errors
@@ -46,18 +52,31 @@ pub fn collect(config: &Config, check_loads: bool) -> Result<Vec<CopyStatus>> {
         .scan_timeout_ms
         .map_or(crate::scan::DEFAULT_TIMEOUT, Duration::from_millis);
     let mut out = Vec::new();
-    for copy in copies_under(&layout::clap_out()?) {
-        let manifest = Manifest::load_for(&copy);
+    let copies = copies_under(&layout::clap_out()?)
+        .into_iter()
+        .map(|c| (c, PluginFormat::Clap))
+        .chain(
+            crate::vst3::bundles_under(&layout::vst3_out()?)
+                .into_iter()
+                .map(|b| (b, PluginFormat::Vst3)),
+        );
+    for (copy, format) in copies {
+        let library = match format {
+            PluginFormat::Clap => copy.clone(),
+            PluginFormat::Vst3 => bulkhead_vst3_support::bridged::bundle_library(&copy),
+        };
+        let manifest = Manifest::load_for(&library);
         let mut s = CopyStatus {
             copy: copy.clone(),
             plugin: None,
-            format: PluginFormat::Clap,
+            format,
             group: None,
             current: false,
             problems: Vec::new(),
             loads: None,
             load_error: None,
             plugins: Vec::new(),
+            vst3: None,
         };
         let m = match manifest {
             Ok(m) => m,
@@ -72,9 +91,18 @@ pub fn collect(config: &Config, check_loads: bool) -> Result<Vec<CopyStatus>> {
             s.problems
                 .push(format!("the real plugin {} is gone", m.plugin.display()));
         }
-        let cached = m.fresh_descriptors();
+        let cached = match format {
+            PluginFormat::Clap => m.fresh_descriptors(),
+            PluginFormat::Vst3 => {
+                s.vst3 = m.fresh_vst3_classes();
+                s.vst3.as_ref().map(crate::vst3::descriptors)
+            }
+        };
         match &install {
-            Some(i) => s.problems.extend(staleness(i, &m.plugin, &copy)),
+            Some(i) => s.problems.extend(match format {
+                PluginFormat::Clap => staleness(i, &m.plugin, &copy),
+                PluginFormat::Vst3 => crate::vst3::staleness(i, &m.plugin, &copy),
+            }),
             None => s.problems.push("bulkhead is not installed".into()),
         }
         s.problems.dedup();
@@ -85,6 +113,9 @@ pub fn collect(config: &Config, check_loads: bool) -> Result<Vec<CopyStatus>> {
                     Ok(r) => {
                         s.loads = Some(true);
                         s.plugins = r.descriptors();
+                        if r.vst3.is_some() {
+                            s.vst3 = r.vst3;
+                        }
                     }
                     Err(e) => {
                         s.loads = Some(false);

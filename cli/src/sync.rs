@@ -1,7 +1,8 @@
 //! `bulkhead sync`: bridged copies of every plugin in the configured
-//! folders, under `~/.clap/bulkhead/` (relative layout kept), each with its
-//! manifest and the real plugin's descriptors already in the bridge's
-//! cache, so a DAW scanning the copies starts no host process.
+//! folders, under `~/.clap/bulkhead/` and `~/.vst3/bulkhead/` (relative
+//! layout kept), each with its manifest and the real plugin's descriptors
+//! (VST3: classes, and `moduleinfo.json`) already in the bridge's cache, so
+//! a DAW scanning the copies starts no host process.
 //!
 //! Nothing is written when nothing changed: a copy is current when its
 //! bytes are the installed library's, its manifest names the real plugin
@@ -38,8 +39,14 @@ pub enum Outcome {
 
 /// The libraries and host copies are made from.
 pub struct Install {
+    /// What CLAP copies are: the shim where it finds the bridge, else the
+    /// bridge.
     pub library: PathBuf,
     pub library_bytes: Vec<u8>,
+    /// The whole bridge library: what VST3 bundles hold (the shim has no
+    /// VST3 entry points).
+    pub bridge: PathBuf,
+    pub bridge_bytes: Vec<u8>,
     pub host: PathBuf,
 }
 
@@ -63,9 +70,17 @@ impl Install {
         });
         let library_bytes =
             std::fs::read(&library).map_err(CliError::io("cannot read", &library))?;
+        let bridge = prefix.join(layout::BRIDGE_FILE);
+        let bridge_bytes = if shim {
+            std::fs::read(&bridge).map_err(CliError::io("cannot read", &bridge))?
+        } else {
+            library_bytes.clone()
+        };
         Ok(Self {
             library,
             library_bytes,
+            bridge,
+            bridge_bytes,
             host: prefix.join(layout::HOST_FILE),
         })
     }
@@ -92,18 +107,18 @@ pub fn staleness(install: &Install, real: &Path, dest: &Path) -> Vec<String> {
     why
 }
 
-fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn manifest_names(m: &Manifest, real: &Path, host: &Path) -> bool {
+pub(crate) fn manifest_names(m: &Manifest, real: &Path, host: &Path) -> bool {
     m.plugin == absolute(real) && m.host.as_deref() == Some(&absolute(host))
 }
 
 /// Copies `from` to `to` through a temporary file and a rename: a DAW
 /// that has the old copy loaded keeps its inode, and never sees half a
 /// file.
-fn replace_file(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn replace_file(from: &Path, to: &Path) -> std::io::Result<()> {
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -211,6 +226,8 @@ struct Summary {
     skipped: Vec<(PathBuf, String)>,
     removed: Vec<PathBuf>,
     orphans: Vec<PathBuf>,
+    /// The formats of the copies that exist after this sync.
+    formats: BTreeSet<&'static str>,
 }
 
 /// # Errors
@@ -246,8 +263,15 @@ pub fn run(config: &Config, opts: &Options) -> Result<()> {
     let mut claimed: BTreeSet<PathBuf> = BTreeSet::new();
     for f in &found {
         progress.start(&f.rel.display().to_string());
-        let outcome = sync_one(&install, f, &clap_out, &mut claimed, timeout, opts.dry_run);
-        let dest = clap_out.join(&f.rel);
+        let out = match f.format {
+            PluginFormat::Clap => &clap_out,
+            PluginFormat::Vst3 => &vst3_out,
+        };
+        let dest = out.join(&f.rel);
+        let outcome = sync_one(&install, f, &dest, &mut claimed, timeout, opts.dry_run);
+        if !matches!(outcome, Outcome::Skipped(_)) {
+            summary.formats.insert(f.format.name());
+        }
         match outcome {
             Outcome::Added => {
                 progress.line(&format!(
@@ -274,9 +298,19 @@ pub fn run(config: &Config, opts: &Options) -> Result<()> {
         progress.step();
     }
     progress.finish();
-    for orphan in orphans(&clap_out, &claimed) {
+    let mut all_orphans = orphans(&clap_out, &claimed);
+    all_orphans.extend(
+        crate::vst3::bundles_under(&vst3_out)
+            .into_iter()
+            .filter(|b| !claimed.contains(b)),
+    );
+    for orphan in all_orphans {
         if opts.prune && !opts.dry_run {
-            remove_copy(&orphan)?;
+            if orphan.starts_with(&vst3_out) {
+                std::fs::remove_dir_all(&orphan).map_err(CliError::io("cannot remove", &orphan))?;
+            } else {
+                remove_copy(&orphan)?;
+            }
             println!("{:<10} {}", "removed", orphan.display());
             summary.removed.push(orphan);
         } else if opts.prune {
@@ -288,36 +322,44 @@ pub fn run(config: &Config, opts: &Options) -> Result<()> {
     }
     if opts.prune && !opts.dry_run {
         remove_empty_dirs(&clap_out);
+        remove_empty_dirs(&vst3_out);
     }
-    print_summary(&summary, opts, &clap_out);
+    print_summary(&summary, opts, &clap_out, &vst3_out);
     Ok(())
 }
 
 fn sync_one(
     install: &Install,
     f: &Found,
-    clap_out: &Path,
+    dest: &Path,
     claimed: &mut BTreeSet<PathBuf>,
     timeout: Duration,
     dry_run: bool,
 ) -> Outcome {
-    if f.format == PluginFormat::Vst3 {
-        return Outcome::Skipped("VST3 not supported yet (CLAP only for now)".into());
-    }
-    let dest = clap_out.join(&f.rel);
-    if !claimed.insert(dest.clone()) {
+    if !claimed.insert(dest.to_path_buf()) {
         return Outcome::Skipped(format!(
             "another added folder has a plugin at the same place ({}); copies keep the layout",
             f.rel.display()
         ));
     }
-    match manifest::bridged_copy_reason(&f.path) {
+    // A VST3 bundle's library is what is checked (and loaded).
+    let binary = manifest::plugin_binary(&f.path);
+    if f.format == PluginFormat::Vst3 && !binary.is_file() {
+        return Outcome::Skipped(format!(
+            "not loadable: the bundle has no {}",
+            binary.strip_prefix(&f.path).unwrap_or(&binary).display()
+        ));
+    }
+    match manifest::bridged_copy_reason(&binary) {
         Ok(Some(reason)) => return Outcome::Skipped(format!("it {reason}, not a real plugin")),
         Ok(None) => {}
         Err(e) => return Outcome::Skipped(format!("cannot read it: {e}")),
     }
     let existed = dest.exists();
-    let why = staleness(install, &f.path, &dest);
+    let why = match f.format {
+        PluginFormat::Clap => staleness(install, &f.path, dest),
+        PluginFormat::Vst3 => crate::vst3::staleness(install, &f.path, dest),
+    };
     if why.is_empty() {
         return Outcome::Unchanged;
     }
@@ -334,7 +376,19 @@ fn sync_one(
             Outcome::Added
         };
     }
-    match write_copy(install, &f.path, &dest, &report.descriptors()) {
+    let written = match (f.format, &report.vst3) {
+        (PluginFormat::Clap, _) => write_copy(install, &f.path, dest, &report.descriptors()),
+        (PluginFormat::Vst3, Some(classes)) => {
+            crate::vst3::write_bundle(install, &f.path, dest, classes)
+        }
+        (PluginFormat::Vst3, None) => {
+            return Outcome::Skipped(
+                "the scan report lists no VST3 classes (is bulkhead-host as new as bulkhead?)"
+                    .into(),
+            )
+        }
+    };
+    match written {
         Ok(()) if existed => Outcome::Updated(why.join("; ")),
         Ok(()) => Outcome::Added,
         Err(e) => Outcome::Skipped(format!("cannot write its copy {}: {e}", dest.display())),
@@ -404,7 +458,7 @@ fn remove_empty_dirs(root: &Path) {
     walk(root, true);
 }
 
-fn print_summary(s: &Summary, opts: &Options, out: &Path) {
+fn print_summary(s: &Summary, opts: &Options, clap_out: &Path, vst3_out: &Path) {
     let lead = if opts.dry_run {
         "bulkhead sync --dry-run (nothing written)"
     } else {
@@ -437,10 +491,18 @@ fn print_summary(s: &Summary, opts: &Options, out: &Path) {
             println!("  {}", o.display());
         }
     }
-    if !opts.dry_run && (!s.added.is_empty() || s.unchanged > 0 || !s.updated.is_empty()) {
-        println!(
-            "bridged copies are in {} (DAWs scan ~/.clap)",
-            out.display()
-        );
+    if !opts.dry_run {
+        if s.formats.contains("clap") {
+            println!(
+                "bridged CLAP copies are in {} (DAWs scan ~/.clap)",
+                clap_out.display()
+            );
+        }
+        if s.formats.contains("vst3") {
+            println!(
+                "bridged VST3 bundles are in {} (DAWs scan ~/.vst3)",
+                vst3_out.display()
+            );
+        }
     }
 }

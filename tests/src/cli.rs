@@ -29,8 +29,42 @@ pub const FAULT_AT_INIT_ENV: &str = "BULKHEAD_SAMPLE_FAULT_AT_INIT";
 pub const CRASHING: &str = "more/CrashOnScan.clap";
 /// A file named like a plugin that is not one.
 pub const NOT_A_PLUGIN: &str = "NotAPlugin.clap";
-/// A VST3 bundle (a folder), reported as not supported yet.
+/// A VST3 bundle (a folder) with no library in it: skipped as not
+/// loadable.
 pub const VST3_BUNDLE: &str = "Some.vst3";
+
+/// The VST3 sample bundles [`CliRig::add_vst3_folder`] puts in its folder:
+/// (sample, path under the folder; nested ones check the layout is kept).
+pub const CLI_VST3_SAMPLES: [(&str, &str); 4] = [
+    ("gain", "BulkheadGain.vst3"),
+    ("instrument", "nested/deeper/BulkheadInstrument.vst3"),
+    ("latency", "BulkheadLatency.vst3"),
+    ("bigstate", "nested/BulkheadBigState.vst3"),
+];
+/// The fault sample's bundle in that folder: it dies while being scanned
+/// when `sync` runs with [`VST3_FAULT_ENV`] set.
+pub const VST3_FAULTING: &str = "more/BulkheadFault.vst3";
+/// The fault sample's switch, acting in `initialize` (which the scan
+/// calls); inherited by the scan's host process.
+pub const VST3_FAULT_ENV: &str = "BULKHEAD_VST3_FAULT_INIT";
+/// A single file named like a VST3 plugin that is not one.
+pub const VST3_NOT_A_PLUGIN: &str = "NotAPlugin.vst3";
+
+/// Copies the folder `from` to `to`, file by file (every copy a file of its
+/// own, modification times new).
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let dest = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &dest)?;
+        } else {
+            std::fs::copy(e.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
 
 /// A temporary home with a plugin folder, and the `bulkhead` binary.
 pub struct CliRig {
@@ -138,6 +172,32 @@ impl CliRig {
         for k in ["BULKHEAD_HOST", "BULKHEAD_BRIDGE", "CLAP_PATH"] {
             std::env::remove_var(k);
         }
+    }
+
+    /// A folder of VST3 plugins beside the CLAP one: every bundle of
+    /// [`CLI_VST3_SAMPLES`], the fault sample at [`VST3_FAULTING`], the
+    /// non-plugin [`VST3_NOT_A_PLUGIN`] and a text file; its path. Panics
+    /// when a sample bundle cannot be assembled (not built).
+    pub fn add_vst3_folder(&self) -> PathBuf {
+        let dir = self.root.join("vst3-plugins");
+        let copy = |sample: &str, rel: &str| {
+            let bundle = crate::vst3::vst3_bundle(sample).unwrap_or_else(|e| {
+                panic!("the VST3 sample {sample} (run `cargo build --workspace`): {e}")
+            });
+            copy_tree(&bundle, &dir.join(rel)).expect("copy a sample bundle");
+        };
+        for (sample, rel) in CLI_VST3_SAMPLES {
+            copy(sample, rel);
+        }
+        copy("fault", VST3_FAULTING);
+        std::fs::write(dir.join(VST3_NOT_A_PLUGIN), "not a VST3 module\n").expect("write");
+        std::fs::write(dir.join("readme.txt"), "not a plugin either\n").expect("write");
+        dir
+    }
+
+    /// `~/.vst3/bulkhead`, where `sync` puts bridged VST3 bundles.
+    pub fn vst3_out(&self) -> PathBuf {
+        self.home.join(".vst3/bulkhead")
     }
 
     /// `~/.clap/bulkhead`, where `sync` puts CLAP copies.

@@ -46,7 +46,8 @@ pub use bridged::{
     scratch_dir, shim_copy, Leaks,
 };
 pub use cli::{
-    snapshot_diff, CliRig, CLI_SAMPLES, CRASHING, FAULT_AT_INIT_ENV, NOT_A_PLUGIN, VST3_BUNDLE,
+    copy_tree, snapshot_diff, CliRig, CLI_SAMPLES, CLI_VST3_SAMPLES, CRASHING, FAULT_AT_INIT_ENV,
+    NOT_A_PLUGIN, VST3_BUNDLE, VST3_FAULTING, VST3_FAULT_ENV, VST3_NOT_A_PLUGIN,
 };
 pub mod block_rig;
 pub mod fault_plugin;

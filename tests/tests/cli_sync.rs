@@ -47,7 +47,7 @@ fn sync_makes_copies_a_daw_lists_without_a_host_and_runs_bit_identical() {
     let (rig, out) = CliRig::synced("cli-sync").unwrap();
 
     // The summary: every sample added; the crash, the non-plugin and the
-    // VST3 bundle skipped with their reasons.
+    // empty VST3 bundle skipped with their reasons.
     assert!(
         out.contains("bulkhead sync: 6 added, 0 updated, 0 unchanged, 3 skipped"),
         "{out}"
@@ -69,7 +69,7 @@ fn sync_makes_copies_a_daw_lists_without_a_host_and_runs_bit_identical() {
     );
     assert!(
         out.contains(&format!(
-            "  {}: VST3 not supported yet",
+            "  {}: not loadable: the bundle has no Contents/",
             rig.plugins.join(VST3_BUNDLE).display()
         )),
         "{out}"
