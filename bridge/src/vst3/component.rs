@@ -264,6 +264,12 @@ fn set_active(r: &Remote, on: bool) -> tresult {
             kResultOk,
         );
     }
+    if lock(&r.config).active {
+        // Activated again without a deactivation (JUCE's prepareToPlay does so when the
+        // sample rate or block size changed; the DAW runs no `process` meanwhile): the old
+        // region goes, the plugin gets `setActive(1)` again, as when hosted directly.
+        deactivate_audio(r);
+    }
     if !r.answers::<IAudioProcessor>() {
         lock(&r.config).active = true;
         return tresult_of(

@@ -231,20 +231,25 @@ impl IEditControllerTrait for Object {
     }
 
     unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        // Always asked: a value changes with every state load, `setComponentState`, message
+        // or (single-component plugins) processed parameter change, none of which the bridge
+        // can tell apart. The last answer is kept for while the plugin is down.
         entry(self, 0.0, |r| {
-            if let Some(v) = lock(&r.caches).param_values.get(&id) {
-                return *v;
-            }
-            let fallback = params(r)
-                .iter()
-                .find(|p| p.id == id)
-                .map_or(0.0, |p| p.default_normalized);
             match r.call(proto::GetParamNormalized { id }) {
                 Ok(v) => {
                     lock(&r.caches).param_values.insert(id, v);
                     v
                 }
-                Err(_) => fallback,
+                Err(_) => lock(&r.caches)
+                    .param_values
+                    .get(&id)
+                    .copied()
+                    .unwrap_or_else(|| {
+                        params(r)
+                            .iter()
+                            .find(|p| p.id == id)
+                            .map_or(0.0, |p| p.default_normalized)
+                    }),
             }
         })
     }

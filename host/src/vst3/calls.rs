@@ -380,9 +380,10 @@ impl Vst3Handler for Vst3Server {
             // SAFETY: see the impl's comment; the audio thread is gone.
             return Ok(unsafe { component.setActive(0) });
         }
-        if obj.audio.is_some() {
-            return Err(RemoteError::new("already active"));
-        }
+        // Activated again without a deactivation (JUCE's prepareToPlay does so when the
+        // sample rate or block size changed): the plugin gets `setActive(1)` again, as when
+        // hosted directly, and processes from the new region.
+        Self::stop_audio(obj);
         let prepared = match (req.layout, obj.cast::<IAudioProcessor>()) {
             (Some(layout), Some(processor)) => {
                 let fd =
