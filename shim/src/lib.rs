@@ -4,6 +4,10 @@
 //! a file of its own (the dynamic loader shares one library per inode)
 //! while the bridge code exists once.
 //!
+//! As a VST3 module (`Foo.vst3/Contents/x86_64-linux/Foo.so`) it exports
+//! `GetPluginFactory`, `ModuleEntry` and `ModuleExit`, and asks the bridge
+//! for the factory of its own path (`bulkhead_vst3_factory`).
+//!
 //! The bridge library is looked for in `$BULKHEAD_BRIDGE`, beside this
 //! file, in `~/.local/share/bulkhead/` (where `bulkhead install` puts it),
 //! `~/.local/lib/bulkhead/`, `/usr/local/lib/bulkhead/` and
@@ -189,6 +193,102 @@ unsafe extern "C" fn get_factory(factory_id: *const c_char) -> *const c_void {
         }
     })
     .unwrap_or(std::ptr::null())
+}
+
+/// This library's own path (the copy the DAW loaded).
+fn own_path() -> Option<PathBuf> {
+    // SAFETY: a zeroed Dl_info is a valid out-parameter; the address is a
+    // function of this library.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let ok = unsafe { libc::dladdr(own_path as *const c_void, &mut info) };
+    if ok == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dladdr returned a C string naming the object.
+    let path = unsafe { CStr::from_ptr(info.dli_fname) };
+    Some(PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
+    ))
+}
+
+type Vst3FactoryFn = unsafe extern "C" fn(*const c_char) -> *mut c_void;
+
+/// The bridge's VST3 factory for this copy. The bridge stays loaded for
+/// the process's life (VST3 hosts unload modules at will; Rust code leaves
+/// thread-local destructors behind), and so does this copy.
+fn vst3_factory() -> Result<*mut c_void, String> {
+    let own = own_path().ok_or("cannot find this library's own path")?;
+    let own_c = CString::new(own.as_os_str().as_encoded_bytes())
+        .map_err(|_| "own path contains a NUL byte".to_string())?;
+    // SAFETY: NOLOAD looks the loaded copy up; NODELETE keeps it loaded.
+    unsafe {
+        libc::dlopen(
+            own_c.as_ptr(),
+            libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+        )
+    };
+    let bridge = candidates(&own)
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| format!("no {BRIDGE_FILE} found in the install locations"))?;
+    let bridge_c = CString::new(bridge.as_os_str().as_encoded_bytes())
+        .map_err(|_| "bridge path contains a NUL byte".to_string())?;
+    // SAFETY: dlopen with a C string path.
+    let lib = unsafe {
+        libc::dlopen(
+            bridge_c.as_ptr(),
+            libc::RTLD_NOW | libc::RTLD_LOCAL | libc::RTLD_NODELETE,
+        )
+    };
+    if lib.is_null() {
+        return Err(format!("cannot load {}", bridge.display()));
+    }
+    // SAFETY: `lib` is live; the names and types are the bridge's shim ABI.
+    let (abi, factory) = unsafe {
+        (
+            symbol::<AbiFn>(lib, c"bulkhead_shim_abi_version"),
+            symbol::<Vst3FactoryFn>(lib, c"bulkhead_vst3_factory"),
+        )
+    };
+    let (Some(abi), Some(factory)) = (abi, factory) else {
+        return Err(format!(
+            "{} is not a bulkhead bridge with VST3",
+            bridge.display()
+        ));
+    };
+    // SAFETY: the bridge's ABI function takes nothing.
+    let found = unsafe { abi() };
+    if found != ABI_VERSION {
+        return Err(format!(
+            "{} speaks shim ABI {found}, this shim speaks {ABI_VERSION}: install matching versions",
+            bridge.display()
+        ));
+    }
+    // SAFETY: a C string path; the bridge guards its entry points.
+    Ok(unsafe { factory(own_c.as_ptr()) })
+}
+
+#[no_mangle]
+pub extern "system" fn GetPluginFactory() -> *mut c_void {
+    std::panic::catch_unwind(|| match vst3_factory() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("bulkhead shim: {e}");
+            std::ptr::null_mut()
+        }
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+#[no_mangle]
+pub extern "system" fn ModuleEntry(_handle: *mut c_void) -> bool {
+    true
+}
+
+#[no_mangle]
+pub extern "system" fn ModuleExit() -> bool {
+    true
 }
 
 #[allow(non_upper_case_globals)]

@@ -10,7 +10,7 @@ mod plugin;
 mod real_hosts;
 mod render;
 
-pub use bridged::{bridged_bundle_of, bridged_vst3_sample, module_classes};
+pub use bridged::{bridged_bundle_of, bridged_vst3_sample, module_classes, shim_vst3_sample};
 pub use bundles::{vst3_bundle, vst3_bundle_dir, VST3_SAMPLES};
 pub use plugin::{ParamInfo3, Vst3Plugin};
 pub use real_hosts::{hosts_dir, install_real_hosts, workspace};
