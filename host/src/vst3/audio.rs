@@ -276,7 +276,11 @@ impl Worker<'_> {
         }
         let len = self.write_outputs();
         c.out_events_len.store(len as u32, Ordering::Relaxed);
-        Ok(status)
+        // The region's status word is checked for the range a block may
+        // answer (0..=4, and -1 is the host's own refusal): VST3's results
+        // outside it (kNoInterface, kNotInitialized, kOutOfMemory) reach the
+        // DAW as kResultFalse.
+        Ok(if (0..=4).contains(&status) { status } else { kResultFalse })
     }
 }
 
