@@ -168,6 +168,38 @@ pub extern "C" fn bulkhead_vst3_factory(path: *const c_char) -> *mut IPluginFact
     })
 }
 
+/// The audit counts of the bridge library and of the host process of the
+/// proxy behind `object` (any interface pointer of a bridged object): the
+/// VST3 counterpart of CLAP's `bulkhead.audio-audit/1` extension. False
+/// when `object` is not ours or has no active audio region.
+#[no_mangle]
+pub extern "C" fn bulkhead_vst3_audio_audit(
+    object: *mut c_void,
+    out: *mut bulkhead_common::alloc_audit::AudioAuditCounts,
+) -> bool {
+    use bulkhead_common::alloc_audit;
+    ffi_guard(false, || {
+        // SAFETY: the caller passes a live interface pointer.
+        let Some(o) = (unsafe { ObjectBox::ours(object) }) else {
+            return false;
+        };
+        let mut counts = alloc_audit::AudioAuditCounts {
+            bridge_sections: alloc_audit::sections(),
+            bridge_allocations: alloc_audit::allocations(),
+            ..Default::default()
+        };
+        let region = lock(&o.data.remote.link.region).clone();
+        if let Some(region) = &region {
+            let c = region.control();
+            counts.host_sections = c.host_sections.load(Ordering::Relaxed);
+            counts.host_allocations = c.host_allocations.load(Ordering::Relaxed);
+        }
+        // SAFETY: the caller's out-parameter.
+        let written = unsafe { write_out(out, counts) };
+        written && region.is_some()
+    })
+}
+
 #[no_mangle]
 pub extern "system" fn ModuleEntry(_handle: *mut c_void) -> bool {
     true

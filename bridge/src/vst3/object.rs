@@ -58,6 +58,16 @@ macro_rules! layout {
             }
         }
 
+        /// The offset of the slot whose vtable is `vtbl`, if it is one of ours.
+        fn slot_of(vtbl: *const c_void) -> Option<isize> {
+            $(
+                if std::ptr::eq(vtbl, (&$field::VTBL as *const $vtbl).cast()) {
+                    return Some($field::OFFSET);
+                }
+            )*
+            None
+        }
+
         /// Every interface a proxy can answer, with its slot's offset in the
         /// object, in a fixed order (bit `i` of an interface set is entry `i`).
         pub const TABLE: &[(Guid, isize)] = &[$((<$iface as Interface>::IID, $field::OFFSET),)*];
@@ -137,28 +147,22 @@ impl ObjectBox {
             .map(|(_, (_, off))| *off)
     }
 
-    /// The object behind an `IConnectionPoint` if it is one of ours (the
-    /// DAW connects our component to our controller directly), else `None`.
+    /// The object behind an interface pointer if it is one of ours (the
+    /// DAW connects our component to our controller directly, or a test
+    /// asks for the audit counts), else `None`.
     ///
     /// # Safety
     /// `ptr` must be null or a live interface pointer.
-    pub unsafe fn ours(ptr: *mut IConnectionPoint) -> Option<&'static ObjectBox> {
+    pub unsafe fn ours<I>(ptr: *mut I) -> Option<&'static ObjectBox> {
         if ptr.is_null() {
             return None;
         }
         // SAFETY: a live interface pointer starts with its vtable pointer.
-        let vtbl = unsafe { (*ptr).vtbl };
-        if !std::ptr::eq(vtbl, &connection::VTBL) {
-            return None;
-        }
+        let vtbl = unsafe { *ptr.cast::<*const c_void>() };
+        let off = slot_of(vtbl)?;
         // SAFETY: our vtable means our layout: the slot sits at its offset
         // inside an ObjectBox, alive while the caller holds the pointer.
-        Some(unsafe {
-            &*ptr
-                .cast::<u8>()
-                .offset(-connection::OFFSET)
-                .cast::<ObjectBox>()
-        })
+        Some(unsafe { &*ptr.cast::<u8>().offset(-off).cast::<ObjectBox>() })
     }
 
     /// The object's `FUnknown`, as a raw pointer (not add-ref'ed).
