@@ -41,8 +41,8 @@ pub const CLI_VST3_SAMPLES: [(&str, &str); 4] = [
     ("latency", "BulkheadLatency.vst3"),
     ("bigstate", "nested/BulkheadBigState.vst3"),
 ];
-/// The fault sample's bundle in that folder: it dies while being scanned
-/// when `sync` runs with [`VST3_FAULT_ENV`] set.
+/// The fault sample's bundle in that folder: it crashes while being
+/// scanned when `sync` runs with [`VST3_FAULT_ENV`]` = crash`.
 pub const VST3_FAULTING: &str = "more/BulkheadFault.vst3";
 /// The fault sample's switch, acting in `initialize` (which the scan
 /// calls); inherited by the scan's host process.

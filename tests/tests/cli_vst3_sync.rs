@@ -1,9 +1,9 @@
 //! `bulkhead install`, `add`, `sync` on a folder of VST3 bundles (the
-//! samples, some nested; the fault sample made to die while being scanned;
+//! samples, some nested; the fault sample made to crash while being scanned;
 //! a file named `.vst3` that is not a plugin), in a temporary home. Then:
 //! the bridged bundles under `~/.vst3/bulkhead` (layout kept) hold a
 //! library of their own, a manifest and a moduleinfo.json with the bridged
-//! class ids; the dying one is reported and skipped; a second sync writes
+//! class ids; the crashing one is reported and skipped; a second sync writes
 //! nothing; touching one real library updates exactly its bundle;
 //! `--prune` removes exactly the bundle whose real plugin is gone;
 //! `--dry-run` writes nothing; `status --json`, `list` and `scan` know
@@ -23,13 +23,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// What the fault sample does in `initialize` while `sync` scans it: exit
-/// (status 3) in the middle of the scan. Its `crash` (a raised SIGSEGV)
-/// does not kill `bulkhead-host`: Rust's stack-overflow handler takes the
-/// first SIGSEGV, resets the action and returns, and `raise` does not
-/// fault again. Killed-by-signal scans are covered by `cli_sync.rs`
-/// through the same code path.
-const FAULT_MODE: &str = "exit";
+/// What the fault sample does in `initialize` while `sync` scans it: a
+/// write through a null pointer (SIGSEGV) in the scan's host process.
+const FAULT_MODE: &str = "crash";
 
 /// `bulkhead args…` with the fault sample's switch set (the scans' host
 /// processes inherit it).
@@ -99,14 +95,14 @@ fn sync_bridges_vst3_bundles_a_daw_lists_without_a_host_and_runs_bit_identical()
     let out = ok(&rig, &["sync"]);
 
     // The summary: every sample added (nested ones in the same place under
-    // ~/.vst3/bulkhead); the dying one and the non-plugin skipped.
+    // ~/.vst3/bulkhead); the crashing one and the non-plugin skipped.
     assert!(
         out.contains("bulkhead sync: 4 added, 0 updated, 0 unchanged, 2 skipped"),
         "{out}"
     );
     assert!(
         out.contains(&format!(
-            "  {}: not loadable: the scan exited with status 3",
+            "  {}: the plugin crashed while being scanned (signal 11, SIGSEGV)",
             plugins.join(VST3_FAULTING).display()
         )),
         "{out}"
