@@ -20,6 +20,12 @@ Files in OUT_DIR (meta.json last, so a run that died leaves none):
   state.bin           A's state (the host's own state format)
   state_loaded.bin    B's state, saved right after loading A's
   meta.json           channels, frames, instrument, the parameter moved, finiteness, peaks
+
+A load run (one process): DRIVER BUNDLE OUT_DIR [PARAM] --load STATE_FILE, in one host: step 5
+alone, with the state read from STATE_FILE (a state.bin another run wrote, e.g. through the other
+of a bridged and a direct bundle): a fresh instance loads it, lists its parameters, saves its state
+again and renders. Files in OUT_DIR: params_loaded.json, audio_loaded.f32, state_loaded.bin and
+meta.json (last).
 """
 import json
 import os
@@ -88,6 +94,42 @@ def write_outputs(out_dir, lists, audio, audio_loaded, state, state_loaded, meta
             "frames": int(a.shape[-1]) if a.size else 0,
             "finite": bool(np.isfinite(a).all() and np.isfinite(b).all()),
             "peak": float(np.abs(a).max()) if a.size else 0.0,
+            "peak_loaded": float(np.abs(b).max()) if b.size else 0.0,
+        }
+    )
+    with open(os.path.join(out_dir, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1, sort_keys=True)
+
+
+def parse_args(argv):
+    """(bundle, out_dir, param or None, state file to load or None) from the command line."""
+    args = list(argv[1:])
+    load = None
+    if "--load" in args:
+        i = args.index("--load")
+        load = args[i + 1]
+        del args[i : i + 2]
+    if len(args) < 2:
+        raise SystemExit("usage: DRIVER BUNDLE OUT_DIR [PARAM] [--load STATE_FILE]")
+    return args[0], args[1], args[2] if len(args) > 2 else None, load
+
+
+def write_loaded_outputs(out_dir, params_loaded, audio_loaded, state_loaded, meta):
+    """Writes the files of a load run; meta.json last."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "params_loaded.json"), "w") as f:
+        json.dump(params_loaded, f, indent=1, sort_keys=True)
+    b, b_bytes = _audio_bytes(audio_loaded)
+    with open(os.path.join(out_dir, "audio_loaded.f32"), "wb") as f:
+        f.write(b_bytes)
+    with open(os.path.join(out_dir, "state_loaded.bin"), "wb") as f:
+        f.write(state_loaded)
+    meta = dict(meta)
+    meta.update(
+        {
+            "channels": int(b.shape[0]) if b.ndim == 2 else 0,
+            "frames": int(b.shape[-1]) if b.size else 0,
+            "finite": bool(np.isfinite(b).all()),
             "peak_loaded": float(np.abs(b).max()) if b.size else 0.0,
         }
     )

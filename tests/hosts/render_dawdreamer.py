@@ -1,5 +1,5 @@
 """One run of a VST3 bundle in DawDreamer: render_dawdreamer.py BUNDLE OUT_DIR [PARAM]
-(see common.py).
+[--load STATE_FILE] (see common.py).
 
 Each instance gets its own RenderEngine. DawDreamer's load_state opens a temporary editor and,
 for a plugin without one, raises "Plugin has no available editor UI." after the state was
@@ -10,7 +10,17 @@ import sys
 
 import dawdreamer as daw
 
-from common import BLOCK, NOTES, SAMPLE_RATE, SECONDS, fixed_input, pick_parameter, write_outputs
+from common import (
+    BLOCK,
+    NOTES,
+    SAMPLE_RATE,
+    SECONDS,
+    fixed_input,
+    parse_args,
+    pick_parameter,
+    write_loaded_outputs,
+    write_outputs,
+)
 
 NO_EDITOR = "Plugin has no available editor UI"
 
@@ -67,13 +77,32 @@ def save(plugin, path):
         return f.read()
 
 
+def load_run(bundle, out_dir, state_file):
+    engine_b, b = load(bundle, "b")
+    instrument = b.get_num_input_channels() == 0
+    load_state(b, state_file)
+    after_load = list_params(b)
+    state_loaded = save(b, os.path.join(out_dir, "dawdreamer-b.state"))
+    audio_loaded = render(engine_b, b)
+    write_loaded_outputs(
+        out_dir,
+        after_load,
+        audio_loaded,
+        state_loaded,
+        {"host": "dawdreamer", "instrument": instrument, "loaded_from": state_file},
+    )
+
+
 def main():
-    bundle, out_dir = sys.argv[1], sys.argv[2]
+    bundle, out_dir, param, state_file = parse_args(sys.argv)
     os.makedirs(out_dir, exist_ok=True)
+    if state_file is not None:
+        load_run(bundle, out_dir, state_file)
+        return
     engine_a, a = load(bundle, "a")
     instrument = a.get_num_input_channels() == 0
     defaults = list_params(a)
-    moved = pick_parameter(defaults, sys.argv[3] if len(sys.argv) > 3 else None)
+    moved = pick_parameter(defaults, param)
     if moved is not None:
         a.set_parameter(moved[0], moved[2])
     after_set = list_params(a)

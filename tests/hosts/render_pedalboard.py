@@ -1,5 +1,5 @@
 """One run of a VST3 bundle in pedalboard: render_pedalboard.py BUNDLE OUT_DIR [PARAM]
-(see common.py).
+[--load STATE_FILE] (see common.py).
 
 Parameters are listed from pedalboard's native parameter objects (JUCE's view of the VST3
 parameter infos: name, label, steps, normalised value, text). pedalboard's Python layer would
@@ -18,7 +18,17 @@ import sys
 import pedalboard
 import pedalboard._pedalboard as pb
 
-from common import BLOCK, NOTES, SAMPLE_RATE, SECONDS, fixed_input, pick_parameter, write_outputs
+from common import (
+    BLOCK,
+    NOTES,
+    SAMPLE_RATE,
+    SECONDS,
+    fixed_input,
+    parse_args,
+    pick_parameter,
+    write_loaded_outputs,
+    write_outputs,
+)
 
 pb._PythonExternalPluginMixin.__set_initial_parameter_values__ = lambda self, values: None
 
@@ -65,11 +75,31 @@ def render(plugin):
         return plugin.process(fixed_input(1), SAMPLE_RATE, buffer_size=BLOCK, reset=True)
 
 
+def load_run(bundle, out_dir, state_file):
+    with open(state_file, "rb") as f:
+        state = f.read()
+    b = load(bundle)
+    set_state(b, state)
+    after_load = list_params(b)
+    state_loaded = bytes(b.raw_state)
+    audio_loaded = render(b)
+    write_loaded_outputs(
+        out_dir,
+        after_load,
+        audio_loaded,
+        state_loaded,
+        {"host": "pedalboard", "instrument": bool(b.is_instrument), "loaded_from": state_file},
+    )
+
+
 def main():
-    bundle, out_dir = sys.argv[1], sys.argv[2]
+    bundle, out_dir, param, state_file = parse_args(sys.argv)
+    if state_file is not None:
+        load_run(bundle, out_dir, state_file)
+        return
     a = load(bundle)
     defaults = list_params(a)
-    moved = pick_parameter(defaults, sys.argv[3] if len(sys.argv) > 3 else None)
+    moved = pick_parameter(defaults, param)
     if moved is not None:
         a._parameters[moved[0]].raw_value = moved[2]
     after_set = list_params(a)

@@ -1,6 +1,7 @@
 //! Ardour 7.3 (Debian's `ardour`), a real DAW this project does not write, hosts the sample VST3
-//! gain and instrument bundles DIRECTLY (bridged bundles come with the VST3 bridge; the flow,
-//! [`ardour_session`], takes any bundle) headless, through `ardour7-lua` and
+//! gain and instrument bundles headless, each DIRECTLY and through a BRIDGED bundle of it
+//! (`bridged_bundle_of`: the plugin runs in a `bulkhead-host` process; Ardour knows it by its
+//! bridged class id and name, `bridged_name`), through `ardour7-lua` and
 //! tests/hosts/ardour_session.lua:
 //!
 //! 1. `ardour-vst3-scanner` scans the bundle into a private scan cache (luasession reads only
@@ -15,18 +16,21 @@
 //! Both exports must be well formed, finite, not silent and equal sample for sample; the
 //! parameter must read back as set, before and after the reload; and the audio must show that
 //! the plugin ran with the value set (the gain: the sine scaled by it; the instrument: silent
-//! until the first note-on frame, sounding right after it).
+//! until the first note-on frame, sounding right after it). The bridged bundle's exports, created
+//! and reloaded, must equal the direct bundle's bit for bit.
 //!
 //! `tests/hosts/setup.sh` installs Ardour (apt) and is run first; when Ardour is still missing the
 //! test fails saying so. luasession aborts or segfaults in about one run in ten, even with no
 //! plugin, often at exit after it wrote everything: each phase is judged by the files it wrote,
-//! never by its exit status, and retried a bounded number of times.
+//! never by its exit status, and retried a bounded number of times. Needs
+//! `cargo build --workspace` first (the bridge library and `bulkhead-host`).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use bulkhead_tests::vst3::{hosts_dir, install_real_hosts, vst3_bundle};
+use bulkhead_tests::vst3::{bridged_bundle_of, hosts_dir, install_real_hosts, vst3_bundle};
+use bulkhead_vst3_support::bridged::bridged_name;
 use serde_json::Value;
 
 const SCANNER: &str = "/usr/lib/ardour7/ardour-vst3-scanner";
@@ -440,18 +444,48 @@ fn check_instrument(audio: &[f32], failures: &mut Vec<String>) {
     }
 }
 
+/// The first sample at which two exports differ, if they do.
+fn first_difference(a: &[f32], b: &[f32]) -> Option<usize> {
+    if a.len() != b.len() {
+        return Some(a.len().min(b.len()));
+    }
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x.to_bits() != y.to_bits())
+}
+
 #[test]
-fn ardour_creates_exports_saves_reloads_and_exports_sample_gain_and_instrument() {
+fn ardour_creates_exports_saves_reloads_and_exports_sample_gain_and_instrument_bridged_and_direct()
+{
     let started = Instant::now();
     setup();
     let scratch = bulkhead_tests::scratch_dir("vst3-ardour");
     let gain = vst3_bundle("BulkheadGain").unwrap_or_else(|e| panic!("{e}"));
     let instrument = vst3_bundle("BulkheadInstrument").unwrap_or_else(|e| panic!("{e}"));
+    // Each bridged bundle alone in its folder (VST3_PATH).
+    let bridge = |real: &Path, label: &str| {
+        let dir = scratch.join(label);
+        std::fs::create_dir_all(&dir).unwrap();
+        bridged_bundle_of(real, &dir)
+            .unwrap_or_else(|e| panic!("bridged bundle of {}: {e}", real.display()))
+    };
+    let bridged_gain = bridge(&gain, "bridged-gain");
+    let bridged_instrument = bridge(&instrument, "bridged-instrument");
+    let (gain_name, instrument_name) = ("Bulkhead VST3 Gain", "Bulkhead VST3 Instrument");
+    let (bridged_gain_name, bridged_instrument_name) =
+        (bridged_name(gain_name), bridged_name(instrument_name));
     let cases = [
         // Gain: plain range 0 to 2, default 1.
         Case {
             bundle: &gain,
-            plugin: "Bulkhead VST3 Gain",
+            plugin: gain_name,
+            kind: Kind::Effect,
+            param: 0,
+            value: 0.5,
+        },
+        Case {
+            bundle: &bridged_gain,
+            plugin: &bridged_gain_name,
             kind: Kind::Effect,
             param: 0,
             value: 0.5,
@@ -459,27 +493,40 @@ fn ardour_creates_exports_saves_reloads_and_exports_sample_gain_and_instrument()
         // Level: plain range 0 to 1, default 0.5.
         Case {
             bundle: &instrument,
-            plugin: "Bulkhead VST3 Instrument",
+            plugin: instrument_name,
+            kind: Kind::Instrument,
+            param: 0,
+            value: 0.25,
+        },
+        Case {
+            bundle: &bridged_instrument,
+            plugin: &bridged_instrument_name,
             kind: Kind::Instrument,
             param: 0,
             value: 0.25,
         },
     ];
-    // One case per core: each is one luasession process at a time.
-    let runs: Vec<(Result<ArdourRun, String>, Duration)> = std::thread::scope(|s| {
-        let handles: Vec<_> = cases
-            .iter()
-            .enumerate()
-            .map(|(i, case)| {
-                let work = scratch.join(format!("{i}"));
-                s.spawn(move || {
-                    let t = Instant::now();
-                    (ardour_session(case, &work), t.elapsed())
+    // One case per core (each is one luasession process at a time): direct and bridged together.
+    let mut runs: Vec<(Result<ArdourRun, String>, Duration)> = Vec::new();
+    for (pair, chunk) in cases.chunks(2).enumerate() {
+        runs.extend(std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, case)| {
+                    let work = scratch.join(format!("{}", pair * 2 + i));
+                    s.spawn(move || {
+                        let t = Instant::now();
+                        (ardour_session(case, &work), t.elapsed())
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        }));
+    }
     let mut failures = Vec::new();
     for (case, (run, took)) in cases.iter().zip(&runs) {
         eprintln!("{}: Ardour flow in {took:?}", case.plugin);
@@ -494,6 +541,26 @@ fn ardour_creates_exports_saves_reloads_and_exports_sample_gain_and_instrument()
             }
         }
     }
+    // Bridged against direct: the same exports, bit for bit, before and after the reload.
+    let mut compared = 0;
+    for pair in cases.iter().zip(&runs).collect::<Vec<_>>().chunks(2) {
+        let [(direct, (Ok(d), _)), (bridged, (Ok(b), _))] = pair else {
+            continue; // reported above
+        };
+        for (what, x, y) in [
+            ("created", &d.created, &b.created),
+            ("reloaded", &d.reloaded, &b.reloaded),
+        ] {
+            if let Some(i) = first_difference(x, y) {
+                failures.push(format!(
+                    "{}: the {what} session exports differently from {}'s (first difference at \
+                     sample {i})",
+                    bridged.plugin, direct.plugin
+                ));
+            }
+        }
+        compared += 1;
+    }
     eprintln!(
         "total {:?} (scratch {})",
         started.elapsed(),
@@ -504,5 +571,9 @@ fn ardour_creates_exports_saves_reloads_and_exports_sample_gain_and_instrument()
         "{} failures:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    assert_eq!(
+        compared, 2,
+        "bridged and direct exports were not all compared"
     );
 }
