@@ -64,8 +64,9 @@ fn update_caches(remote: &Remote, cb: &Vst3Callback) {
 }
 
 fn call_daw(remote: &Remote, h: &vst3::ComPtr<IComponentHandler>, cb: Vst3Callback) {
-    // SAFETY (every call below): the DAW's live handler, on its main
-    // thread; arguments are plain values or buffers alive for the call.
+    // SAFETY: every call below is on the DAW's live handler (or an
+    // interface it answered), on its main thread; arguments are plain
+    // values or buffers alive for the call.
     unsafe {
         match cb {
             Vst3Callback::BeginEdit { id } => {

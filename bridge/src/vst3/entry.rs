@@ -154,8 +154,11 @@ pub extern "system" fn GetPluginFactory() -> *mut IPluginFactory {
 }
 
 /// `GetPluginFactory` for a shim copy at `path`.
+///
+/// # Safety
+/// `path` must be null or a C string.
 #[no_mangle]
-pub extern "C" fn bulkhead_vst3_factory(path: *const c_char) -> *mut IPluginFactory {
+pub unsafe extern "C" fn bulkhead_vst3_factory(path: *const c_char) -> *mut IPluginFactory {
     ffi_guard(std::ptr::null_mut(), || {
         if path.is_null() {
             return std::ptr::null_mut();
@@ -172,8 +175,12 @@ pub extern "C" fn bulkhead_vst3_factory(path: *const c_char) -> *mut IPluginFact
 /// proxy behind `object` (any interface pointer of a bridged object): the
 /// VST3 counterpart of CLAP's `bulkhead.audio-audit/1` extension. False
 /// when `object` is not ours or has no active audio region.
+///
+/// # Safety
+/// `object` must be null or a live interface pointer; `out` null or
+/// writable.
 #[no_mangle]
-pub extern "C" fn bulkhead_vst3_audio_audit(
+pub unsafe extern "C" fn bulkhead_vst3_audio_audit(
     object: *mut c_void,
     out: *mut bulkhead_common::alloc_audit::AudioAuditCounts,
 ) -> bool {

@@ -97,7 +97,7 @@ pub unsafe fn stream_attrs(stream: *mut IBStream) -> StreamAttrs {
     // SAFETY: live object; a valid out-parameter.
     if unsafe { attrs.getFileName(&mut name) } == kResultOk {
         let len = name.iter().position(|&c| c == 0).unwrap_or(name.len());
-        out.file_name = Some(name[..len].iter().map(|&c| c as u16).collect());
+        out.file_name = Some(name[..len].to_vec());
     }
     // SAFETY: live object; the list is borrowed (not add-ref'ed).
     let list = unsafe { attrs.getAttributes() };
@@ -202,6 +202,7 @@ fn save_on(
 pub unsafe fn load(remote: &Remote, target: StateTarget, stream: *mut IBStream) -> tresult {
     // SAFETY: by contract.
     let (blob, attrs) = match unsafe { read_stream(stream) } {
+        // SAFETY: by contract.
         Ok(b) => (b, unsafe { stream_attrs(stream) }),
         Err(e) => {
             tracing::warn!(plugin = remote.name(), "cannot read the state: {e}");

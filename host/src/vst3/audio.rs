@@ -280,7 +280,11 @@ impl Worker<'_> {
         // answer (0..=4, and -1 is the host's own refusal): VST3's results
         // outside it (kNoInterface, kNotInitialized, kOutOfMemory) reach the
         // DAW as kResultFalse.
-        Ok(if (0..=4).contains(&status) { status } else { kResultFalse })
+        Ok(if (0..=4).contains(&status) {
+            status
+        } else {
+            kResultFalse
+        })
     }
 }
 

@@ -9,22 +9,56 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum Vst3Callback {
-    BeginEdit { id: u32 },
-    PerformEdit { id: u32, value: f64 },
-    EndEdit { id: u32 },
-    RestartComponent { flags: i32 },
-    SetDirty { state: bool },
-    RequestOpenEditor { name: String },
+    BeginEdit {
+        id: u32,
+    },
+    PerformEdit {
+        id: u32,
+        value: f64,
+    },
+    EndEdit {
+        id: u32,
+    },
+    RestartComponent {
+        flags: i32,
+    },
+    SetDirty {
+        state: bool,
+    },
+    RequestOpenEditor {
+        name: String,
+    },
     StartGroupEdit,
     FinishGroupEdit,
-    RequestBusActivation { media_type: i32, direction: i32, index: i32, state: bool },
-    NotifyUnitSelection { unit: i32 },
-    NotifyProgramListChange { list: i32, program: i32 },
+    RequestBusActivation {
+        media_type: i32,
+        direction: i32,
+        index: i32,
+        state: bool,
+    },
+    NotifyUnitSelection {
+        unit: i32,
+    },
+    NotifyProgramListChange {
+        list: i32,
+        program: i32,
+    },
     NotifyUnitByBusChange,
-    ProgressStart { kind: i32, description: Vec<u16>, id: u64 },
-    ProgressUpdate { id: u64, value: f64 },
-    ProgressFinish { id: u64 },
+    ProgressStart {
+        kind: i32,
+        description: Vec<u16>,
+        id: u64,
+    },
+    ProgressUpdate {
+        id: u64,
+        value: f64,
+    },
+    ProgressFinish {
+        id: u64,
+    },
     /// A message the object sent through a connection to an object outside
     /// the bridge.
-    Notify { message: MessageRecord },
+    Notify {
+        message: MessageRecord,
+    },
 }
