@@ -12,6 +12,13 @@ use bulkhead_vst3_support::bridged::bundle_library;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Every test counts this process's host processes: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A bridged bundle of `name` with the quick policy.
 fn bridged(name: &str) -> PathBuf {
     let bundle = bridged_vst3_sample(name).unwrap();
@@ -56,6 +63,7 @@ fn kill(pids: &[u32]) {
 
 #[test]
 fn killed_split_plugin_comes_back_with_both_states() {
+    let _one = one_at_a_time();
     let bundle = bridged("gain");
     let p = open(&bundle);
     let mut state = b"BHG1".to_vec();
@@ -77,6 +85,7 @@ fn killed_split_plugin_comes_back_with_both_states() {
 
 #[test]
 fn crash_in_process_keeps_the_daw_rendering_and_the_plugin_comes_back() {
+    let _one = one_at_a_time();
     let bundle = bridged("fault");
     let mut p = open(&bundle);
     p.set_component_state(b"the DAW's bytes").unwrap();
@@ -116,6 +125,7 @@ fn crash_in_process_keeps_the_daw_rendering_and_the_plugin_comes_back() {
 
 #[test]
 fn a_state_loaded_into_a_stopped_host_is_kept_and_returned() {
+    let _one = one_at_a_time();
     let bundle = bridged("fault");
     let lib = bundle_library(&bundle);
     let mut m = Manifest::load_for(&lib).unwrap();
@@ -146,6 +156,7 @@ fn a_state_loaded_into_a_stopped_host_is_kept_and_returned() {
 
 #[test]
 fn release_leaves_no_process() {
+    let _one = one_at_a_time();
     let before = hosts();
     for _ in 0..20 {
         let p = open(&bridged("gain"));

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use bulkhead_common::manifest::Manifest;
-use bulkhead_common::protocol::vst3::types::{ClassRecord, ModuleClasses};
+use bulkhead_common::protocol::vst3::types::{ClassRecord, FactoryRecord, ModuleClasses};
 
 use crate::com::Guid;
 use crate::factory::{ClassInfo, FactoryInfo};
@@ -30,6 +30,38 @@ pub fn bridged_cid(cid: &Guid) -> Guid {
 /// How a bridged class is named, so a user sees which one is bridged.
 pub fn bridged_name(name: &str) -> String {
     format!("{name} (bulkhead)")
+}
+
+/// A loaded module's factory and classes, as the protocol carries them
+/// (without profiles: those come from scanning).
+pub fn module_classes(module: &crate::Module) -> ModuleClasses {
+    let f = module.factory_info();
+    ModuleClasses {
+        factory: FactoryRecord {
+            vendor: f.vendor,
+            url: f.url,
+            email: f.email,
+            flags: f.flags,
+        },
+        classes: module
+            .classes()
+            .into_iter()
+            .map(|c| ClassRecord {
+                index: c.index,
+                cid: c.cid,
+                cardinality: c.cardinality,
+                category: c.category,
+                name: c.name,
+                class_flags: c.class_flags,
+                sub_categories: c.sub_categories,
+                vendor: c.vendor,
+                version: c.version,
+                sdk_version: c.sdk_version,
+                info_version: c.info_version,
+            })
+            .collect(),
+        profiles: Vec::new(),
+    }
 }
 
 /// A class as the bridged module presents it.

@@ -81,18 +81,14 @@ impl IPluginBaseTrait for Object {
     unsafe fn initialize(&self, _context: *mut FUnknown) -> tresult {
         // The plugin gets the host process's own context (the DAW's objects
         // cannot cross); the DAW's is not kept.
-        entry(self, kResultFalse, |r| match r.call(proto::Initialize {}) {
-            Ok(init) => {
-                if init.result == kResultOk {
-                    r.set_interfaces(&init.interfaces);
-                    lock(&r.config).initialized = true;
-                }
-                init.result
+        entry(self, kResultFalse, |r| {
+            if let (false, Some(p)) = (r.is_born(), &r.profile) {
+                // Made with the rest of the setup when first needed.
+                r.set_interfaces(&p.interfaces_initialized);
+                lock(&r.config).initialized = true;
+                return kResultOk;
             }
-            Err(e) => {
-                tracing::error!(plugin = r.name(), "initialize: {e}");
-                kResultFalse
-            }
+            initialize(r)
         })
     }
 
@@ -100,8 +96,27 @@ impl IPluginBaseTrait for Object {
         entry(self, kResultOk, |r| {
             deactivate_audio(r);
             lock(&r.config).initialized = false;
+            if !r.is_born() {
+                return kResultOk;
+            }
             tresult_of(r.call(proto::Terminate {}), kResultOk)
         })
+    }
+}
+
+fn initialize(r: &Remote) -> tresult {
+    match r.call(proto::Initialize {}) {
+        Ok(init) => {
+            if init.result == kResultOk {
+                r.set_interfaces(&init.interfaces);
+                lock(&r.config).initialized = true;
+            }
+            init.result
+        }
+        Err(e) => {
+            tracing::error!(plugin = r.name(), "initialize: {e}");
+            kResultFalse
+        }
     }
 }
 
@@ -251,6 +266,17 @@ impl IComponentTrait for Object {
 }
 
 fn set_active(r: &Remote, on: bool) -> tresult {
+    if !r.is_born() {
+        if !on {
+            // Never activated: nothing to deactivate.
+            return kResultOk;
+        }
+        // Made before the lifecycle lock: making replays under it.
+        if let Err(e) = r.ensure_born() {
+            tracing::error!(plugin = r.name(), "cannot start: {e}");
+            return kResultFalse;
+        }
+    }
     let _lifecycle = lock(&r.lifecycle);
     if !on {
         deactivate_audio(r);
@@ -374,8 +400,13 @@ impl IAudioProcessorTrait for Object {
     }
 
     unsafe fn canProcessSampleSize(&self, size: int32) -> tresult {
-        entry(self, kResultFalse, |r| {
-            r.query(proto::CanProcessSampleSize { size }, kResultFalse)
+        entry(self, kResultFalse, |r| match (r.is_born(), &r.profile) {
+            (false, Some(p)) => match size {
+                0 => p.sample_sizes.0,
+                1 => p.sample_sizes.1,
+                _ => kInvalidArgument,
+            },
+            _ => r.query(proto::CanProcessSampleSize { size }, kResultFalse),
         })
     }
 
@@ -426,6 +457,9 @@ impl IAudioProcessorTrait for Object {
     unsafe fn setProcessing(&self, state: TBool) -> tresult {
         entry(self, kResultFalse, |r| {
             lock(&r.config).processing = state != 0;
+            if !r.is_born() && state == 0 {
+                return kResultOk;
+            }
             tresult_of(
                 r.call(proto::SetProcessing { state: state != 0 }),
                 kResultOk,
@@ -517,7 +551,7 @@ impl IConnectionPointTrait for Object {
             // SAFETY: the DAW passes a live connection point.
             if let Some(peer) = unsafe { ObjectBox::ours(other) } {
                 let peer = &peer.data.remote;
-                if Arc::ptr_eq(&peer.link.group, &r.link.group) {
+                if Arc::ptr_eq(&peer.link.group, &r.link.group) && peer.ensure_born().is_ok() {
                     *lock(&r.peer) = Peer::Ours(Arc::downgrade(peer));
                     return tresult_of(
                         r.call(proto::Connect {

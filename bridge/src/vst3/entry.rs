@@ -332,13 +332,22 @@ impl IPluginFactoryTrait for Factory {
                 return kInvalidArgument;
             };
             let group = self.component_group_for(class);
-            let remote = Arc::new(Remote::new(Arc::clone(&self.module), class.clone(), group));
-            let member = remote.as_member();
-            let attached = remote
-                .link
-                .group
-                .attach(member, |process| remote.create_on(process));
-            if let Err(e) = attached {
+            let profile = self
+                .module
+                .classes
+                .profiles
+                .iter()
+                .find(|p| p.cid == class.cid)
+                .cloned();
+            let remote = Remote::new(Arc::clone(&self.module), class.clone(), group, profile);
+            // With a profile the real object is made when first needed (a
+            // DAW scanning classes this way starts no host process).
+            let made = if remote.profile.is_some() {
+                Ok(())
+            } else {
+                remote.ensure_born()
+            };
+            if let Err(e) = made {
                 tracing::error!(plugin = remote.name(), "cannot create: {e}");
                 eprintln!("bulkhead: cannot create {}: {e}", remote.name());
                 return kResultFalse;

@@ -55,6 +55,67 @@ impl Member for Remote {
 
     fn restore(&self, process: &Arc<HostProcess>) -> Result<InstanceId, String> {
         let _lifecycle = lock(&self.lifecycle);
+        self.replay(process)
+    }
+
+    fn go_live(&self, process: &Arc<HostProcess>, instance: InstanceId) {
+        let _lifecycle = lock(&self.lifecycle);
+        self.link.connect(Arc::clone(process), instance);
+        self.restored_instance.store(0, Ordering::Release);
+        if lock(&self.config).active {
+            self.link.up.store(true, Ordering::SeqCst);
+        }
+        // After a restart (not the first making of an object created from
+        // its profile) the DAW re-reads what it shows.
+        if self.is_born() && lock(&self.config).handler {
+            self.needs_rescan.store(true, Ordering::Release);
+        }
+    }
+
+    fn refresh_state(&self) {
+        let every = self.policy.state_refresh_ms;
+        if every == 0 {
+            return;
+        }
+        let dirty = self.link.state_dirty.load(Ordering::Acquire);
+        if !state::refresh_due(self, Policy::ms(every), dirty, DIRTY_DEBOUNCE) {
+            return;
+        }
+        self.link.state_dirty.store(false, Ordering::Release);
+        state::refresh(self);
+    }
+
+    fn take_fault(&self) -> Option<String> {
+        let flood = lock(&self.flood)
+            .take()
+            .map(|n| format!("{n} callbacks within one second"));
+        flood.or_else(|| {
+            self.link
+                .audio
+                .take_fault()
+                .map(|f| format!("audio region: {f}"))
+        })
+    }
+
+    fn tick(&self) {
+        self.link.audio.drain();
+    }
+
+    fn report(&self, error: bool, message: &str) {
+        // VST3 has no log interface: ours is the only place it is said.
+        if error {
+            tracing::error!(plugin = self.name(), "{message}");
+        } else {
+            tracing::info!(plugin = self.name(), "{message}");
+        }
+    }
+}
+
+impl Remote {
+    /// Creates the object in `process` and gives it everything the DAW set
+    /// up, without making it reachable yet: a restart's restore, and the
+    /// first need of an object created from its profile.
+    pub fn replay(&self, process: &Arc<HostProcess>) -> Result<InstanceId, String> {
         self.link.disconnect();
         let t = Instant::now();
         let id = self.create_on(process).map_err(|e| process.explain(e))?;
@@ -163,55 +224,5 @@ impl Member for Remote {
         }
         tracing::debug!(plugin = self.name(), "restored in {:.1?}", t.elapsed());
         Ok(id)
-    }
-
-    fn go_live(&self, process: &Arc<HostProcess>, instance: InstanceId) {
-        let _lifecycle = lock(&self.lifecycle);
-        self.link.connect(Arc::clone(process), instance);
-        self.restored_instance.store(0, Ordering::Release);
-        if lock(&self.config).active {
-            self.link.up.store(true, Ordering::SeqCst);
-        }
-        if lock(&self.config).handler && instance != 0 {
-            self.needs_rescan.store(true, Ordering::Release);
-        }
-    }
-
-    fn refresh_state(&self) {
-        let every = self.policy.state_refresh_ms;
-        if every == 0 {
-            return;
-        }
-        let dirty = self.link.state_dirty.load(Ordering::Acquire);
-        if !state::refresh_due(self, Policy::ms(every), dirty, DIRTY_DEBOUNCE) {
-            return;
-        }
-        self.link.state_dirty.store(false, Ordering::Release);
-        state::refresh(self);
-    }
-
-    fn take_fault(&self) -> Option<String> {
-        let flood = lock(&self.flood)
-            .take()
-            .map(|n| format!("{n} callbacks within one second"));
-        flood.or_else(|| {
-            self.link
-                .audio
-                .take_fault()
-                .map(|f| format!("audio region: {f}"))
-        })
-    }
-
-    fn tick(&self) {
-        self.link.audio.drain();
-    }
-
-    fn report(&self, error: bool, message: &str) {
-        // VST3 has no log interface: ours is the only place it is said.
-        if error {
-            tracing::error!(plugin = self.name(), "{message}");
-        } else {
-            tracing::info!(plugin = self.name(), "{message}");
-        }
     }
 }

@@ -12,6 +12,7 @@ use crate::BridgeError;
 use bulkhead_common::bulk::Blob;
 use bulkhead_common::manifest::{Manifest, Policy};
 use bulkhead_common::protocol::vst3::types::*;
+
 use bulkhead_common::protocol::vst3::{self as proto, Vst3Callback};
 use bulkhead_common::protocol::wire::Callback;
 use bulkhead_common::protocol::Request;
@@ -108,6 +109,15 @@ pub struct States {
 }
 
 pub struct Remote {
+    /// Ourselves, to join the group when the object is first needed.
+    me: Weak<Remote>,
+    /// What a scan found the class to answer: until the DAW asks something
+    /// it does not hold, the object exists only here (no host process).
+    pub profile: Option<ClassProfile>,
+    /// The real object exists in a host process (it was needed once).
+    born: AtomicBool,
+    /// Held while the real object is made.
+    birth: Mutex<()>,
     pub module: Arc<Module>,
     /// The real class.
     pub class: ClassRecord,
@@ -147,8 +157,14 @@ unsafe impl Sync for Remote {}
 
 impl Remote {
     /// A new object of `class`, in `group` (its component's, for a
-    /// controller) or in the group its manifest names.
-    pub fn new(module: Arc<Module>, class: ClassRecord, group: Option<Arc<HostGroup>>) -> Self {
+    /// controller) or in the group its manifest names. With a profile it
+    /// answers from it until it is needed ([`Self::ensure_born`]).
+    pub fn new(
+        module: Arc<Module>,
+        class: ClassRecord,
+        group: Option<Arc<HostGroup>>,
+        profile: Option<ClassProfile>,
+    ) -> Arc<Self> {
         let group = group.unwrap_or_else(|| {
             HostGroup::join(
                 module.manifest.group.as_deref(),
@@ -160,7 +176,11 @@ impl Remote {
         let link = Arc::new(Link::new(group));
         link.audio_timeout_ms
             .store(policy.audio_timeout_ms, Ordering::Relaxed);
-        Self {
+        let remote = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
+            profile,
+            born: AtomicBool::new(false),
+            birth: Mutex::new(()),
             module,
             class,
             link,
@@ -179,7 +199,49 @@ impl Remote {
             progress: Mutex::new(HashMap::new()),
             audio: UnsafeCell::new(None),
             flood: Mutex::new(None),
+        });
+        if let Some(p) = &remote.profile {
+            remote.set_interfaces(&p.interfaces);
+            let mut c = lock(&remote.caches);
+            c.buses = Some(p.buses.clone());
+            c.controller_cid = Some(p.controller_cid);
         }
+        remote
+    }
+
+    pub fn is_born(&self) -> bool {
+        self.born.load(Ordering::Acquire)
+    }
+
+    /// Makes the real object if it does not exist yet: joins the group
+    /// (starting its process if none runs) and creates it there with what
+    /// the DAW configured so far, as a restart would.
+    ///
+    /// # Errors
+    /// The process could not start or the object not be made.
+    pub fn ensure_born(&self) -> Result<(), BridgeError> {
+        if self.is_born() {
+            return Ok(());
+        }
+        let _birth = lock(&self.birth);
+        if self.is_born() {
+            return Ok(());
+        }
+        let me = self.me.upgrade().ok_or(BridgeError::Disconnected)?;
+        let member = me.as_member();
+        let made = self.link.group.attach(member, |process| {
+            if self.profile.is_some() {
+                self.replay(process).map_err(|e| {
+                    BridgeError::Remote(bulkhead_common::protocol::RemoteError::new(e))
+                })
+            } else {
+                self.create_on(process)
+            }
+        });
+        if made.is_ok() {
+            self.born.store(true, Ordering::Release);
+        }
+        made
     }
 
     pub fn name(&self) -> &str {
@@ -286,6 +348,7 @@ impl Remote {
         fds: &[RawFd],
         timeout: Duration,
     ) -> Result<(R::Response, Vec<OwnedFd>), BridgeError> {
+        self.ensure_born()?;
         let process = self.link.process().ok_or(BridgeError::Disconnected)?;
         self.call_on_fds(&process, self.link.instance(), req, fds, timeout)
     }

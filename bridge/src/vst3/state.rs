@@ -210,6 +210,9 @@ pub unsafe fn load(remote: &Remote, target: StateTarget, stream: *mut IBStream) 
         }
     };
     lock(&remote.states).generation += 1;
+    if let Err(e) = remote.ensure_born() {
+        tracing::warn!(plugin = remote.name(), "cannot start: {e}");
+    }
     // Not under the lifecycle lock: a restore holds it while it runs.
     let wait = remote.timeout_slow();
     if !remote.link.group.settle(wait) {
@@ -258,6 +261,9 @@ pub unsafe fn save(remote: &Remote, target: StateTarget, stream: *mut IBStream) 
     // SAFETY: by contract.
     let attrs = unsafe { stream_attrs(stream) };
     lock(&remote.states).generation += 1;
+    if let Err(e) = remote.ensure_born() {
+        tracing::warn!(plugin = remote.name(), "cannot start: {e}");
+    }
     remote.link.group.settle(remote.timeout_slow());
     let kept = || -> tresult {
         match blob_slot(remote, target) {

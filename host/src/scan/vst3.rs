@@ -10,7 +10,7 @@ use bulkhead_common::protocol::clap::ext::audio_ports::{AudioPortInfo, AudioPort
 use bulkhead_common::protocol::clap::ext::note_ports::{NotePortInfo, NotePorts};
 use bulkhead_common::protocol::clap::ext::params::ParamInfo;
 use bulkhead_common::protocol::clap::plugin::{PluginDescriptor, PluginExtensions};
-use bulkhead_common::protocol::vst3::types::{results, BusRecord, ClassRecord};
+use bulkhead_common::protocol::vst3::types::{results, BusRecord, ClassProfile, ClassRecord};
 use bulkhead_common::protocol::vst3::*;
 use bulkhead_common::scan::{PluginFormat, ScanReport, ScannedPlugin, REPORT_FORMAT};
 use bulkhead_common::InstanceId;
@@ -37,12 +37,17 @@ pub fn scan(
     let classes = server
         .list_classes(0, ListClasses {})
         .map_err(|e| HostError::Scan(e.message))?;
-    let plugins = classes
+    let mut classes = classes;
+    let mut plugins = Vec::new();
+    for c in classes
         .classes
         .iter()
         .filter(|c| c.category == AUDIO_MODULE_CLASS)
-        .map(|c| scan_class(&mut server, c))
-        .collect();
+    {
+        let (scanned, profile) = scan_class(&mut server, c);
+        plugins.push(scanned);
+        classes.profiles.extend(profile);
+    }
     drop(server);
     Ok(ScanReport {
         report_format: REPORT_FORMAT,
@@ -85,8 +90,15 @@ fn note_ports(buses: &[BusRecord]) -> Vec<NotePortInfo> {
         .collect()
 }
 
-/// Creates and initialises an object of `cid`; its id.
-fn open(server: &mut Vst3Server, cid: [u8; 16]) -> Result<InstanceId, String> {
+/// An object of `cid`, created and initialised: its id, and the interfaces
+/// it answered before and after `initialize`.
+struct Opened {
+    id: InstanceId,
+    interfaces: Vec<[u8; 16]>,
+    interfaces_initialized: Vec<[u8; 16]>,
+}
+
+fn open(server: &mut Vst3Server, cid: [u8; 16]) -> Result<Opened, String> {
     let created = server
         .create_object(0, CreateObject { module: None, cid })
         .map_err(|e| e.message)?;
@@ -96,7 +108,11 @@ fn open(server: &mut Vst3Server, cid: [u8; 16]) -> Result<InstanceId, String> {
         server.release_object(id, ReleaseObject {});
         return Err(format!("initialize answered {}", init.result));
     }
-    Ok(id)
+    Ok(Opened {
+        id,
+        interfaces: created.interfaces,
+        interfaces_initialized: init.interfaces,
+    })
 }
 
 fn close(server: &mut Vst3Server, id: InstanceId) {
@@ -104,7 +120,10 @@ fn close(server: &mut Vst3Server, id: InstanceId) {
     server.release_object(id, ReleaseObject {});
 }
 
-fn scan_class(server: &mut Vst3Server, class: &ClassRecord) -> ScannedPlugin {
+fn scan_class(
+    server: &mut Vst3Server,
+    class: &ClassRecord,
+) -> (ScannedPlugin, Option<ClassProfile>) {
     let mut scanned = ScannedPlugin {
         descriptor: PluginDescriptor {
             id: guid_hex(&class.cid),
@@ -129,14 +148,28 @@ fn scan_class(server: &mut Vst3Server, class: &ClassRecord) -> ScannedPlugin {
         extensions: Default::default(),
         error: None,
     };
-    let component = match open(server, class.cid) {
-        Ok(id) => id,
+    let opened = match open(server, class.cid) {
+        Ok(o) => o,
         Err(e) => {
             scanned.error = Some(format!("cannot create {}: {e}", class.name));
-            return scanned;
+            return (scanned, None);
         }
     };
+    let component = opened.id;
     let buses = server.get_buses(component, GetBuses {});
+    let sample_sizes = (
+        server.can_process_sample_size(component, CanProcessSampleSize { size: 0 }),
+        server.can_process_sample_size(component, CanProcessSampleSize { size: 1 }),
+    );
+    let controller_cid = server.get_controller_class_id(component, GetControllerClassId {});
+    let profile = ClassProfile {
+        cid: class.cid,
+        interfaces: opened.interfaces,
+        interfaces_initialized: opened.interfaces_initialized,
+        buses: buses.clone(),
+        sample_sizes,
+        controller_cid,
+    };
     scanned.audio_ports = AudioPorts {
         inputs: ports(&buses.audio_in),
         outputs: ports(&buses.audio_out),
@@ -147,10 +180,10 @@ fn scan_class(server: &mut Vst3Server, class: &ClassRecord) -> ScannedPlugin {
     };
     scanned.latency = server.get_latency_samples(component, GetLatencySamples {});
     // A single-object plugin answers the controller itself.
-    let separate = server
-        .get_controller_class_id(component, GetControllerClassId {})
+    let separate = controller_cid
         .filter(|cid| *cid != class.cid)
-        .and_then(|cid| open(server, cid).ok());
+        .and_then(|cid| open(server, cid).ok())
+        .map(|o| o.id);
     let controller = separate.unwrap_or(component);
     let params = server.get_parameter_infos(controller, GetParameterInfos {});
     scanned.params = params
@@ -184,5 +217,5 @@ fn scan_class(server: &mut Vst3Server, class: &ClassRecord) -> ScannedPlugin {
         close(server, c);
     }
     close(server, component);
-    scanned
+    (scanned, Some(profile))
 }

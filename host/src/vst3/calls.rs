@@ -158,32 +158,7 @@ impl Vst3Server {
 impl Vst3Handler for Vst3Server {
     fn list_classes(&mut self, _: InstanceId, _: ListClasses) -> Remote<ModuleClasses> {
         let (module, _) = self.module(None)?;
-        let f = module.factory_info();
-        Ok(ModuleClasses {
-            factory: FactoryRecord {
-                vendor: f.vendor,
-                url: f.url,
-                email: f.email,
-                flags: f.flags,
-            },
-            classes: module
-                .classes()
-                .into_iter()
-                .map(|c| ClassRecord {
-                    index: c.index,
-                    cid: c.cid,
-                    cardinality: c.cardinality,
-                    category: c.category,
-                    name: c.name,
-                    class_flags: c.class_flags,
-                    sub_categories: c.sub_categories,
-                    vendor: c.vendor,
-                    version: c.version,
-                    sdk_version: c.sdk_version,
-                    info_version: c.info_version,
-                })
-                .collect(),
-        })
+        Ok(bulkhead_vst3_support::bridged::module_classes(module))
     }
 
     fn create_object(&mut self, _: InstanceId, req: CreateObject) -> Remote<Created> {

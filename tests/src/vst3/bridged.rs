@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bulkhead_common::protocol::vst3::types::{ClassRecord, FactoryRecord, ModuleClasses};
+use bulkhead_common::protocol::vst3::types::ModuleClasses;
 use bulkhead_vst3_support::bridged::make_bridged_bundle;
 use bulkhead_vst3_support::{Module, Vst3Error};
 
@@ -14,33 +14,9 @@ use super::bundles::vst3_bundle;
 
 /// The classes of a real bundle as the bridge caches them.
 pub fn module_classes(bundle: &Path) -> Result<ModuleClasses, Vst3Error> {
-    let m = Module::load(bundle)?;
-    let f = m.factory_info();
-    Ok(ModuleClasses {
-        factory: FactoryRecord {
-            vendor: f.vendor,
-            url: f.url,
-            email: f.email,
-            flags: f.flags,
-        },
-        classes: m
-            .classes()
-            .into_iter()
-            .map(|c| ClassRecord {
-                index: c.index,
-                cid: c.cid,
-                cardinality: c.cardinality,
-                category: c.category,
-                name: c.name,
-                class_flags: c.class_flags,
-                sub_categories: c.sub_categories,
-                vendor: c.vendor,
-                version: c.version,
-                sdk_version: c.sdk_version,
-                info_version: c.info_version,
-            })
-            .collect(),
-    })
+    Ok(bulkhead_vst3_support::bridged::module_classes(
+        &Module::load(bundle)?,
+    ))
 }
 
 /// A bridged bundle of the real bundle `real`, named like it, in `dir`.

@@ -51,6 +51,26 @@ pub struct ClassRecord {
 pub struct ModuleClasses {
     pub factory: FactoryRecord,
     pub classes: Vec<ClassRecord>,
+    /// What scanning found each processor class to answer (`bulkhead
+    /// sync`): a bridged component whose class has a profile is created
+    /// without a host process until the DAW asks something a profile does
+    /// not hold, so a DAW that creates components to scan them (Ardour)
+    /// starts no host.
+    #[serde(default)]
+    pub profiles: Vec<ClassProfile>,
+}
+
+/// A processor class as a scan saw it, created and initialised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassProfile {
+    pub cid: Guid,
+    /// The interfaces the new object answered, and after `initialize`.
+    pub interfaces: Vec<Guid>,
+    pub interfaces_initialized: Vec<Guid>,
+    pub buses: Buses,
+    /// `canProcessSampleSize` of 32 and 64 bit.
+    pub sample_sizes: (TResult, TResult),
+    pub controller_cid: Option<Guid>,
 }
 
 /// `BusInfo`.
