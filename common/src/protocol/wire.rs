@@ -22,7 +22,9 @@ pub enum Reply {
     Vst3(vst3::Vst3Reply),
 }
 
-/// Host→bridge calls that need no answer.
+/// Host→bridge calls: sent alone when no answer is needed
+/// ([`Message::Callback`]), or as a [`Message::Call`] answered by an
+/// [`Answer`].
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Callback {
     Clap(clap::MainCallback),
@@ -61,6 +63,25 @@ impl TryFrom<Reply> for vst3::Vst3Reply {
     }
 }
 
+/// The bridge's answer to a [`Message::Call`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Answer {
+    /// The DAW's own answer to a VST3 host call (a `tresult`).
+    Vst3 { result: i32 },
+    /// No thread could take the call to the DAW now (none of the DAW's
+    /// threads was waiting in a call to this host, or the call came on the
+    /// wrong one): it is delivered later as a plain callback, and the
+    /// plugin gets the format's success value.
+    Deferred,
+    /// Refused, and why (for the host's log): e.g. calls nested deeper
+    /// than the bound.
+    Refused { reason: String },
+}
+
+/// How deep calls may nest across the two processes (a host call inside a
+/// bridge call inside a host call …) before one is refused.
+pub const MAX_NESTING: usize = 16;
+
 /// One frame's content.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Message {
@@ -77,6 +98,19 @@ pub enum Message {
     Callback {
         instance: InstanceId,
         body: Callback,
+    },
+    /// A host→bridge call that waits for its [`Message::Answer`]; the host
+    /// serves the bridge's requests that arrive meanwhile on the waiting
+    /// thread, and so does the bridge (calls nest both ways, up to
+    /// [`MAX_NESTING`]). Host sequence numbers are its own.
+    Call {
+        seq: u64,
+        instance: InstanceId,
+        body: Callback,
+    },
+    Answer {
+        seq: u64,
+        body: Answer,
     },
 }
 
