@@ -30,6 +30,9 @@ pub enum BridgeError {
     WrongReply,
     #[error("no answer from the host process within {0:?}")]
     Timeout(std::time::Duration),
+    /// Calls between bridge and host nested deeper than the protocol allows.
+    #[error("calls between bridge and host nested deeper than {0}")]
+    TooDeep(usize),
     /// A bridge loaded inside a bulkhead host process would start hosts
     /// without bound.
     #[error(

@@ -4,7 +4,9 @@
 use super::spawn;
 use crate::error::BridgeError;
 use bulkhead_common::handshake::Hello;
-use bulkhead_common::protocol::wire::{self, Callback, Message, Patience, Reply};
+use bulkhead_common::protocol::wire::{
+    self, Answer, Callback, Message, Patience, Reply, MAX_NESTING,
+};
 use bulkhead_common::protocol::Request;
 use bulkhead_common::{InstanceId, ProtocolError};
 use std::collections::HashMap;
@@ -34,7 +36,37 @@ pub enum Incoming {
         instance: InstanceId,
         body: Callback,
     },
+    /// A host call waiting for its answer (see [`HostProcess::call_fds_with`]).
+    Call {
+        seq: u64,
+        instance: InstanceId,
+        body: Callback,
+    },
 }
+
+/// Answers a host call on the thread that waits in a call to that host.
+pub type CallFn<'a> = dyn FnMut(InstanceId, Callback) -> Answer + 'a;
+
+thread_local! {
+    /// How deep this thread is in calls to hosts (nested through host calls).
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Writes a frame under the writer lock, so frames from the DAW's threads
+/// and the reader thread never interleave.
+fn send_locked(
+    stream: &UnixStream,
+    writer: &Mutex<Vec<u8>>,
+    msg: &Message,
+    fds: &[RawFd],
+    patience: Patience,
+) -> Result<(), ProtocolError> {
+    let mut scratch = writer.lock().unwrap_or_else(|p| p.into_inner());
+    wire::send(stream, msg, fds, &mut scratch, patience)
+}
+
+/// How long an answer may take to write: the host waits for it.
+const ANSWER_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Serves one callback on the reader thread.
 pub type CallbackFn = dyn Fn(InstanceId, &Callback) + Send + Sync;
@@ -62,7 +94,7 @@ pub struct HostProcess {
     child: Mutex<Option<Child>>,
     pid: Option<u32>,
     stream: UnixStream,
-    scratch: Mutex<Vec<u8>>,
+    scratch: Arc<Mutex<Vec<u8>>>,
     incoming: Arc<Inbox>,
     stash: Mutex<HashMap<u64, (Reply, Vec<OwnedFd>)>>,
     /// Calls that gave up waiting: their late replies are dropped.
@@ -70,7 +102,7 @@ pub struct HostProcess {
     next_seq: AtomicU64,
     /// Threads inside `call`; with more than one, a reply may sit in the
     /// stash for another, so waiters look there often.
-    waiters: std::sync::atomic::AtomicUsize,
+    waiters: Arc<std::sync::atomic::AtomicUsize>,
     alive: Arc<AtomicBool>,
     reader: Mutex<Option<JoinHandle<()>>>,
 }
@@ -111,6 +143,25 @@ impl Inbox {
         self.lock().0.pop_front()
     }
 
+    /// Host calls waiting in the queue, taken out (the rest stays in order).
+    fn take_calls(&self) -> Vec<(u64, InstanceId, Callback)> {
+        let mut q = self.lock();
+        let mut calls = Vec::new();
+        let mut rest = std::collections::VecDeque::with_capacity(q.0.len());
+        for item in q.0.drain(..) {
+            match item {
+                Incoming::Call {
+                    seq,
+                    instance,
+                    body,
+                } => calls.push((seq, instance, body)),
+                other => rest.push_back(other),
+            }
+        }
+        q.0 = rest;
+        calls
+    }
+
     fn recv_timeout(&self, timeout: Duration) -> Result<Incoming, Empty> {
         let deadline = Instant::now() + timeout;
         let mut q = self.lock();
@@ -134,7 +185,14 @@ impl Inbox {
     }
 }
 
-fn reader_loop(stream: UnixStream, inbox: &Inbox, hooks: Hooks, alive: Arc<AtomicBool>) {
+fn reader_loop(
+    stream: UnixStream,
+    inbox: &Inbox,
+    hooks: Hooks,
+    alive: Arc<AtomicBool>,
+    writer: Arc<Mutex<Vec<u8>>>,
+    waiters: Arc<std::sync::atomic::AtomicUsize>,
+) {
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         // Forever: a host that stops sending is found by the supervisor, whose
@@ -146,6 +204,42 @@ fn reader_loop(stream: UnixStream, inbox: &Inbox, hooks: Hooks, alive: Arc<Atomi
             Ok((Message::Callback { instance, body }, _)) => {
                 (hooks.on_callback)(instance, &body);
                 inbox.push(Incoming::Callback { instance, body });
+            }
+            Ok((
+                Message::Call {
+                    seq,
+                    instance,
+                    body,
+                },
+                _,
+            )) => {
+                (hooks.on_callback)(instance, &body);
+                if waiters.load(Ordering::Acquire) == 0 {
+                    // No DAW thread waits on this host, so none can take
+                    // the call to the DAW now: it goes as a plain callback.
+                    let answer = Message::Answer {
+                        seq,
+                        body: Answer::Deferred,
+                    };
+                    let sent = send_locked(
+                        &stream,
+                        &writer,
+                        &answer,
+                        &[],
+                        Patience::Idle(ANSWER_PATIENCE),
+                    );
+                    if let Err(e) = sent {
+                        tracing::error!("cannot answer the host: {e}");
+                        break;
+                    }
+                    inbox.push(Incoming::Callback { instance, body });
+                } else {
+                    inbox.push(Incoming::Call {
+                        seq,
+                        instance,
+                        body,
+                    });
+                }
             }
             Ok((other, _)) => {
                 // A host that breaks the protocol is treated like one that
@@ -212,13 +306,24 @@ impl HostProcess {
         let alive = Arc::new(AtomicBool::new(true));
         let reader_stream = ours.try_clone().map_err(ProtocolError::Io)?;
         let reader_alive = Arc::clone(&alive);
+        let writer = Arc::new(Mutex::new(Vec::with_capacity(64 * 1024)));
+        let reader_writer = Arc::clone(&writer);
+        let waiters = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let reader_waiters = Arc::clone(&waiters);
         let reader = crate::launcher::spawn_thread(
             format!("bulkhead-reader-{}", pid.unwrap_or(0)),
             move || {
                 let death = hooks.on_death.clone();
                 let alive = Arc::clone(&reader_alive);
                 let run = std::panic::AssertUnwindSafe(|| {
-                    reader_loop(reader_stream, &reader_inbox, hooks, reader_alive)
+                    reader_loop(
+                        reader_stream,
+                        &reader_inbox,
+                        hooks,
+                        reader_alive,
+                        reader_writer,
+                        reader_waiters,
+                    )
                 });
                 if std::panic::catch_unwind(run).is_err() {
                     // A reader that stopped is a host we no longer hear:
@@ -238,12 +343,12 @@ impl HostProcess {
             child: Mutex::new(this_child),
             pid,
             stream: ours,
-            scratch: Mutex::new(Vec::with_capacity(64 * 1024)),
+            scratch: writer,
             incoming: inbox,
             stash: Mutex::new(HashMap::new()),
             abandoned: Mutex::new(std::collections::HashSet::new()),
             next_seq: AtomicU64::new(1),
-            waiters: std::sync::atomic::AtomicUsize::new(0),
+            waiters,
             alive,
             reader: Mutex::new(Some(reader)),
         })
@@ -367,36 +472,97 @@ impl HostProcess {
         timeout: Duration,
         on_callback: &mut dyn FnMut(InstanceId, Callback),
     ) -> Result<(R::Response, Vec<OwnedFd>), BridgeError> {
+        self.call_fds_with(instance, req, fds, timeout, on_callback, None)
+    }
+
+    /// [`Self::call_fds`], answering host calls that arrive meanwhile with
+    /// `on_call` on this thread (it may call the DAW, which may call this
+    /// host again: calls nest both ways, up to [`MAX_NESTING`]). Without
+    /// `on_call` they are answered [`Answer::Deferred`] and served as plain
+    /// callbacks.
+    ///
+    /// # Errors
+    /// As [`Self::call`]; `TooDeep` past the nesting bound.
+    pub fn call_fds_with<R: Request>(
+        &self,
+        instance: InstanceId,
+        req: R,
+        fds: &[RawFd],
+        timeout: Duration,
+        on_callback: &mut dyn FnMut(InstanceId, Callback),
+        on_call: Option<&mut CallFn<'_>>,
+    ) -> Result<(R::Response, Vec<OwnedFd>), BridgeError> {
         if !self.is_alive() {
             return Err(BridgeError::Disconnected);
         }
-        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
-            let msg = Message::Request {
-                seq,
-                instance,
-                body: req.into_control(),
-            };
-            // The timeout measures inactivity: a big state that keeps flowing is
-            // never cut, a host that stopped reading is.
-            wire::send(
-                &self.stream,
-                &msg,
-                fds,
-                &mut scratch,
-                Patience::Idle(timeout),
-            )?;
+        let depth = DEPTH.with(|d| d.get());
+        if depth >= MAX_NESTING {
+            tracing::error!("calls nested deeper than {MAX_NESTING}; refusing one");
+            return Err(BridgeError::TooDeep(MAX_NESTING));
         }
-        let deadline = Instant::now() + timeout;
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        // Counted before the request leaves: a host call it causes must
+        // find a waiter (the reader answers calls nobody waits for).
         self.waiters.fetch_add(1, Ordering::AcqRel);
-        let result = self.wait_reply(seq, deadline, timeout, on_callback);
+        let msg = Message::Request {
+            seq,
+            instance,
+            body: req.into_control(),
+        };
+        // The timeout measures inactivity: a big state that keeps flowing is
+        // never cut, a host that stopped reading is.
+        let sent = send_locked(
+            &self.stream,
+            &self.scratch,
+            &msg,
+            fds,
+            Patience::Idle(timeout),
+        );
+        let result = match sent {
+            Ok(()) => {
+                let deadline = Instant::now() + timeout;
+                DEPTH.with(|d| d.set(depth + 1));
+                let r = self.wait_reply(seq, deadline, timeout, on_callback, on_call);
+                DEPTH.with(|d| d.set(depth));
+                r
+            }
+            Err(e) => Err(e.into()),
+        };
         self.waiters.fetch_sub(1, Ordering::AcqRel);
+        // Host calls nobody will take now get their answer.
+        self.defer_calls(on_callback);
         if result.is_err() {
             self.lock_abandoned().insert(seq);
         }
         let (body, fds) = result?;
         Ok((R::from_reply(body).ok_or(BridgeError::WrongReply)?, fds))
+    }
+
+    /// Sends the answer to host call `seq`.
+    fn answer(&self, seq: u64, body: Answer) {
+        let msg = Message::Answer { seq, body };
+        if let Err(e) = send_locked(
+            &self.stream,
+            &self.scratch,
+            &msg,
+            &[],
+            Patience::Idle(ANSWER_PATIENCE),
+        ) {
+            tracing::warn!("cannot answer the host: {e}");
+        }
+    }
+
+    /// Answers every queued host call [`Answer::Deferred`] and hands it to
+    /// `on_callback` as a plain callback.
+    fn defer_calls(&self, on_callback: &mut dyn FnMut(InstanceId, Callback)) {
+        if self.waiters.load(Ordering::Acquire) > 0 {
+            // Another waiting thread may still take them.
+            return;
+        }
+        for (seq, instance, body) in self.incoming.take_calls() {
+            self.answer(seq, Answer::Deferred);
+            on_callback(instance, body);
+        }
     }
 
     fn lock_abandoned(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<u64>> {
@@ -421,6 +587,7 @@ impl HostProcess {
         deadline: Instant,
         timeout: Duration,
         on_callback: &mut dyn FnMut(InstanceId, Callback),
+        mut on_call: Option<&mut CallFn<'_>>,
     ) -> Result<(Reply, Vec<OwnedFd>), BridgeError> {
         loop {
             if let Some(reply) = self
@@ -446,6 +613,20 @@ impl HostProcess {
                 // of a call that timed out.
                 Ok(Incoming::Reply { seq: s, body, fds }) => self.keep(s, body, fds),
                 Ok(Incoming::Callback { instance, body }) => on_callback(instance, body),
+                Ok(Incoming::Call {
+                    seq: call,
+                    instance,
+                    body,
+                }) => match on_call.as_mut() {
+                    Some(serve) => {
+                        let answer = serve(instance, body);
+                        self.answer(call, answer);
+                    }
+                    None => {
+                        self.answer(call, Answer::Deferred);
+                        on_callback(instance, body);
+                    }
+                },
                 Err(Empty::Timeout) => {}
                 Err(Empty::Closed) => return Err(BridgeError::Disconnected),
             }
@@ -458,6 +639,14 @@ impl HostProcess {
             match item {
                 Incoming::Callback { instance, body } => on_callback(instance, body),
                 Incoming::Reply { seq, body, fds } => self.keep(seq, body, fds),
+                Incoming::Call {
+                    seq,
+                    instance,
+                    body,
+                } => {
+                    self.answer(seq, Answer::Deferred);
+                    on_callback(instance, body);
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ use super::member::Member;
 use super::supervisor::{self, Supervisor};
 use crate::error::BridgeError;
 use crate::process::{Hooks, HostProcess};
-use bulkhead_common::protocol::wire::Callback;
+use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::InstanceId;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -181,6 +181,26 @@ impl HostGroup {
         self.members()
             .into_iter()
             .find(|m| m.instance() == instance)
+    }
+
+    /// An object is being created in the process (its id is not known yet).
+    pub fn is_creating(&self) -> bool {
+        self.creating.load(Ordering::Acquire)
+    }
+
+    /// A host call for `instance` that arrived while a DAW thread waited in
+    /// a call to this group's process: its object answers it (see
+    /// [`Member::answer`]).
+    pub fn answer_call(&self, instance: InstanceId, cb: Callback) -> Answer {
+        match self.member_for(instance) {
+            Some(m) => m.answer(cb),
+            None => {
+                self.unknown(instance);
+                Answer::Refused {
+                    reason: format!("no object {instance}"),
+                }
+            }
+        }
     }
 
     /// What the reader thread of this group's process does.

@@ -5,7 +5,7 @@
 
 use crate::process::HostProcess;
 use bulkhead_common::manifest::Policy;
-use bulkhead_common::protocol::wire::Callback;
+use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::InstanceId;
 use std::sync::Arc;
 
@@ -22,6 +22,13 @@ pub trait Member: Send + Sync {
     /// A callback for this object that arrived while another object's call
     /// was waiting: kept for this object's next main-thread turn.
     fn defer(&self, cb: Callback);
+    /// A host call for this object that arrived while a DAW thread waited
+    /// in a call to its host: answered now with the DAW's result if this
+    /// thread may call the DAW, else kept like [`Member::defer`].
+    fn answer(&self, cb: Callback) -> Answer {
+        self.defer(cb);
+        Answer::Deferred
+    }
     /// Stops handing audio to the host and waits until the audio thread is
     /// outside any handoff (the host is dying or gone).
     fn stop_audio(&self);

@@ -11,22 +11,26 @@ use vst3::Steinberg::Vst::RestartFlags_::*;
 use vst3::Steinberg::Vst::*;
 use vst3::Steinberg::*;
 
-pub fn serve(remote: &Remote, cb: Vst3Callback) {
+/// Delivers `cb` to the DAW; the DAW's answer (`kResultFalse` when it gave
+/// no handler or connection to take it).
+pub fn serve(remote: &Remote, cb: Vst3Callback) -> tresult {
     update_caches(remote, &cb);
     if let Vst3Callback::Notify { message } = &cb {
         let peer = match &*lock(&remote.peer) {
             Peer::Outside(p) => Some(p.clone()),
             _ => None,
         };
-        if let Some(peer) = peer {
-            let msg = message::to_com(message);
-            // SAFETY: the DAW's live connection point; the message lives for
-            // the call.
-            unsafe { peer.notify(msg.as_ptr()) };
-        }
-        return;
+        let Some(peer) = peer else {
+            return kResultFalse;
+        };
+        let msg = message::to_com(message);
+        // SAFETY: the DAW's live connection point; the message lives for the
+        // call.
+        return unsafe { peer.notify(msg.as_ptr()) };
     }
-    remote.to_daw(|h| call_daw(remote, h, cb));
+    let mut result = kResultFalse;
+    remote.to_daw(|h| result = call_daw(remote, h, cb));
+    result
 }
 
 fn update_caches(remote: &Remote, cb: &Vst3Callback) {
@@ -63,97 +67,83 @@ fn update_caches(remote: &Remote, cb: &Vst3Callback) {
     }
 }
 
-fn call_daw(remote: &Remote, h: &vst3::ComPtr<IComponentHandler>, cb: Vst3Callback) {
+fn call_daw(remote: &Remote, h: &vst3::ComPtr<IComponentHandler>, cb: Vst3Callback) -> tresult {
+    // What a handler the DAW did not extend answers.
+    let missing = kNotImplemented;
     // SAFETY: every call below is on the DAW's live handler (or an
     // interface it answered), on its main thread; arguments are plain
     // values or buffers alive for the call.
     unsafe {
         match cb {
-            Vst3Callback::BeginEdit { id } => {
-                h.beginEdit(id);
-            }
-            Vst3Callback::PerformEdit { id, value } => {
-                h.performEdit(id, value);
-            }
-            Vst3Callback::EndEdit { id } => {
-                h.endEdit(id);
-            }
-            Vst3Callback::RestartComponent { flags } => {
-                h.restartComponent(flags);
-            }
-            Vst3Callback::SetDirty { state } => {
-                if let Some(h2) = h.cast::<IComponentHandler2>() {
-                    h2.setDirty(state as TBool);
-                }
-            }
+            Vst3Callback::BeginEdit { id } => h.beginEdit(id),
+            Vst3Callback::PerformEdit { id, value } => h.performEdit(id, value),
+            Vst3Callback::EndEdit { id } => h.endEdit(id),
+            Vst3Callback::RestartComponent { flags } => h.restartComponent(flags),
+            Vst3Callback::SetDirty { state } => h
+                .cast::<IComponentHandler2>()
+                .map_or(missing, |h2| h2.setDirty(state as TBool)),
             Vst3Callback::RequestOpenEditor { name } => {
-                if let Some(h2) = h.cast::<IComponentHandler2>() {
-                    let name = std::ffi::CString::new(name).unwrap_or_default();
-                    h2.requestOpenEditor(name.as_ptr());
-                }
+                let name = std::ffi::CString::new(name).unwrap_or_default();
+                h.cast::<IComponentHandler2>()
+                    .map_or(missing, |h2| h2.requestOpenEditor(name.as_ptr()))
             }
-            Vst3Callback::StartGroupEdit => {
-                if let Some(h2) = h.cast::<IComponentHandler2>() {
-                    h2.startGroupEdit();
-                }
-            }
-            Vst3Callback::FinishGroupEdit => {
-                if let Some(h2) = h.cast::<IComponentHandler2>() {
-                    h2.finishGroupEdit();
-                }
-            }
+            Vst3Callback::StartGroupEdit => h
+                .cast::<IComponentHandler2>()
+                .map_or(missing, |h2| h2.startGroupEdit()),
+            Vst3Callback::FinishGroupEdit => h
+                .cast::<IComponentHandler2>()
+                .map_or(missing, |h2| h2.finishGroupEdit()),
             Vst3Callback::RequestBusActivation {
                 media_type,
                 direction,
                 index,
                 state,
-            } => {
-                if let Some(b) = h.cast::<IComponentHandlerBusActivation>() {
-                    b.requestBusActivation(media_type, direction, index, state as TBool);
-                }
-            }
-            Vst3Callback::NotifyUnitSelection { unit } => {
-                if let Some(u) = h.cast::<IUnitHandler>() {
-                    u.notifyUnitSelection(unit);
-                }
-            }
-            Vst3Callback::NotifyProgramListChange { list, program } => {
-                if let Some(u) = h.cast::<IUnitHandler>() {
-                    u.notifyProgramListChange(list, program);
-                }
-            }
-            Vst3Callback::NotifyUnitByBusChange => {
-                if let Some(u) = h.cast::<IUnitHandler2>() {
-                    u.notifyUnitByBusChange();
-                }
-            }
+            } => h
+                .cast::<IComponentHandlerBusActivation>()
+                .map_or(missing, |b| {
+                    b.requestBusActivation(media_type, direction, index, state as TBool)
+                }),
+            Vst3Callback::NotifyUnitSelection { unit } => h
+                .cast::<IUnitHandler>()
+                .map_or(missing, |u| u.notifyUnitSelection(unit)),
+            Vst3Callback::NotifyProgramListChange { list, program } => h
+                .cast::<IUnitHandler>()
+                .map_or(missing, |u| u.notifyProgramListChange(list, program)),
+            Vst3Callback::NotifyUnitByBusChange => h
+                .cast::<IUnitHandler2>()
+                .map_or(missing, |u| u.notifyUnitByBusChange()),
             Vst3Callback::ProgressStart {
                 kind,
                 description,
                 id,
             } => {
-                if let Some(p) = h.cast::<IProgress>() {
-                    let mut text: Vec<u16> = description;
-                    text.push(0);
-                    let mut theirs: u64 = 0;
-                    if p.start(kind as u32, text.as_ptr(), &mut theirs) == kResultOk {
-                        lock(&remote.progress).insert(id, theirs);
-                    }
+                let Some(p) = h.cast::<IProgress>() else {
+                    return missing;
+                };
+                let mut text: Vec<u16> = description;
+                text.push(0);
+                let mut theirs: u64 = 0;
+                let r = p.start(kind as u32, text.as_ptr(), &mut theirs);
+                if r == kResultOk {
+                    lock(&remote.progress).insert(id, theirs);
                 }
+                r
             }
             Vst3Callback::ProgressUpdate { id, value } => {
                 let theirs = lock(&remote.progress).get(&id).copied();
-                if let (Some(p), Some(theirs)) = (h.cast::<IProgress>(), theirs) {
-                    p.update(theirs, value);
+                match (h.cast::<IProgress>(), theirs) {
+                    (Some(p), Some(theirs)) => p.update(theirs, value),
+                    _ => missing,
                 }
             }
             Vst3Callback::ProgressFinish { id } => {
                 let theirs = lock(&remote.progress).remove(&id);
-                if let (Some(p), Some(theirs)) = (h.cast::<IProgress>(), theirs) {
-                    p.finish(theirs);
+                match (h.cast::<IProgress>(), theirs) {
+                    (Some(p), Some(theirs)) => p.finish(theirs),
+                    _ => missing,
                 }
             }
-            Vst3Callback::Notify { .. } => {}
+            Vst3Callback::Notify { .. } => missing,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::process::HostProcess;
 use crate::supervision::Member;
 use bulkhead_common::manifest::Policy;
 use bulkhead_common::protocol::vst3 as proto;
-use bulkhead_common::protocol::wire::Callback;
+use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::InstanceId;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
@@ -40,6 +40,15 @@ impl Member for Remote {
     fn defer(&self, cb: Callback) {
         if let Callback::Vst3(cb) = cb {
             lock(&self.deferred).push(cb);
+        }
+    }
+
+    fn answer(&self, cb: Callback) -> Answer {
+        match cb {
+            Callback::Vst3(cb) => self.answer_call(cb),
+            _ => Answer::Refused {
+                reason: "a CLAP callback for a VST3 object".into(),
+            },
         }
     }
 

@@ -14,7 +14,7 @@ use bulkhead_common::manifest::{Manifest, Policy};
 use bulkhead_common::protocol::vst3::types::*;
 
 use bulkhead_common::protocol::vst3::{self as proto, Vst3Callback};
-use bulkhead_common::protocol::wire::Callback;
+use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::protocol::Request;
 use bulkhead_common::InstanceId;
 use std::cell::UnsafeCell;
@@ -320,7 +320,7 @@ impl Remote {
     ) -> Result<(R::Response, Vec<OwnedFd>), BridgeError> {
         let group = &self.link.group;
         let main = self.on_main_thread();
-        let r = process.call_fds(instance, req, fds, timeout, &mut |inst, cb| {
+        let mut on_callback = |inst, cb| {
             let waiting = if instance == 0 { inst } else { instance };
             if let Some(Callback::Vst3(cb)) = group.route_elsewhere(waiting, inst, cb) {
                 if main {
@@ -329,7 +329,24 @@ impl Remote {
                     lock(&self.deferred).push(cb);
                 }
             }
-        });
+        };
+        // A host call is the plugin waiting for the DAW's answer: taken to
+        // the DAW from its main thread, by the object it is for.
+        let mut on_call = |inst: InstanceId, cb: Callback| -> Answer {
+            let ours = inst == instance || instance == 0 && group.is_creating();
+            match cb {
+                Callback::Vst3(cb) if ours => self.answer_call(cb),
+                cb => group.answer_call(inst, cb),
+            }
+        };
+        let r = process.call_fds_with(
+            instance,
+            req,
+            fds,
+            timeout,
+            &mut on_callback,
+            Some(&mut on_call),
+        );
         if let Err(BridgeError::Timeout(d)) = &r {
             tracing::error!(
                 plugin = self.name(),
@@ -412,7 +429,20 @@ impl Remote {
 
     /// Caches first, then the DAW.
     pub fn serve_callback(&self, cb: Vst3Callback) {
-        super::callbacks::serve(self, cb)
+        super::callbacks::serve(self, cb);
+    }
+
+    /// A host call for this object: the DAW's answer when this is its main
+    /// thread, else kept for it.
+    pub fn answer_call(&self, cb: Vst3Callback) -> Answer {
+        if self.on_main_thread() {
+            Answer::Vst3 {
+                result: super::callbacks::serve(self, cb),
+            }
+        } else {
+            lock(&self.deferred).push(cb);
+            Answer::Deferred
+        }
     }
 
     /// Records a state the plugin accepted or produced.
