@@ -110,6 +110,10 @@ fn serve_one(
             let fds: Vec<_> = blobs.iter().map(|b| b.fd().as_raw_fd()).collect();
             outbox.send(&Message::Reply { seq, body: reply }, &fds)?;
         }
+        Message::Answer { seq, body } => {
+            // A call that gave up waiting (see `calls_out`).
+            tracing::debug!(seq, "a late answer to a call given up: {body:?}");
+        }
         other => {
             tracing::warn!("ignoring unexpected message from the bridge: {other:?}");
         }

@@ -9,6 +9,7 @@
 //! scanned as VST3 unless told otherwise).
 
 mod audio_loop;
+mod calls_out;
 mod clap;
 mod error;
 mod event_loop;
@@ -144,20 +145,35 @@ fn run() -> Result<(), HostError> {
         rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
     )
     .map_err(|e| ProtocolError::Io(e.into()))?;
-    // The server of the format the bridge asked for.
+    // The server of the format the bridge asked for. A VST3 plugin's calls
+    // to its handler are calls to the bridge made on this thread (which
+    // reads the socket meanwhile), serving nested requests with the server.
+    let mut calls = None;
     let mut server: Box<dyn format::FormatServer> = match args.format {
         format::Format::Clap => Box::new(clap::ClapServer::new(
             args.plugin,
             Arc::clone(&outbox),
             Arc::new(wake),
         )),
-        format::Format::Vst3 => Box::new(vst3::Vst3Server::new(
-            args.plugin,
-            Arc::clone(&outbox),
-            Arc::new(wake),
-        )),
+        format::Format::Vst3 => {
+            let server = std::rc::Rc::new(vst3::Vst3Server::new(
+                args.plugin,
+                Arc::clone(&outbox),
+                Arc::new(wake),
+            ));
+            let weak = std::rc::Rc::downgrade(&server);
+            calls = Some(calls_out::register(
+                stream.try_clone().map_err(ProtocolError::Io)?,
+                Arc::clone(&outbox),
+                weak,
+            ));
+            Box::new(vst3::Vst3Serving::new(server))
+        }
     };
     let result = event_loop::run(&stream, &outbox, &mut *server);
+    // The bridge is gone or going: calls made while tearing down are
+    // one-way.
+    drop(calls);
     // Destroy instances on the main thread before the process ends.
     drop(server);
     result

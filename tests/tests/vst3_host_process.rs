@@ -2,12 +2,14 @@
 //! the handshake, then VST3 requests over the socket, state as bulk bytes
 //! (inline and memfd, up to 64 MiB), the outside connection's messages as
 //! callbacks, and one block processed through the shared-memory region.
+//! The plugin's calls to its handler made inside a request are calls that
+//! wait for the bridge's answer, serving nested requests meanwhile.
 
 use bulkhead_common::bulk::{Blob, Bulk};
 use bulkhead_common::handshake::Hello;
 use bulkhead_common::protocol::vst3::types::*;
 use bulkhead_common::protocol::vst3::*;
-use bulkhead_common::protocol::wire::{self, Callback, Message, Patience};
+use bulkhead_common::protocol::wire::{self, Answer, Callback, Message, Patience, MAX_NESTING};
 use bulkhead_common::protocol::Request;
 use bulkhead_common::shm::control::AudioOp;
 use bulkhead_common::shm::doorbell::{self, WaitStrategy};
@@ -65,7 +67,9 @@ impl Host {
     }
 
     /// One request and its reply (with the reply's descriptors); callbacks
-    /// that come first are kept.
+    /// that come first are kept, and so are calls, answered as a bridge with
+    /// no DAW thread waiting answers them: deferred (delivered later as a
+    /// callback).
     fn call_fds<R: Request>(
         &mut self,
         instance: InstanceId,
@@ -92,8 +96,74 @@ impl Host {
                     instance,
                     body: Callback::Vst3(cb),
                 } => self.callbacks.push((instance, cb)),
+                Message::Call {
+                    seq,
+                    instance,
+                    body: Callback::Vst3(cb),
+                } => {
+                    self.answer(seq, Answer::Deferred);
+                    self.callbacks.push((instance, cb));
+                }
                 other => panic!("unexpected {other:?}"),
             }
+        }
+    }
+
+    /// Sends a request without waiting; its sequence number.
+    fn send_request<R: Request>(&mut self, instance: InstanceId, req: R) -> u64 {
+        self.seq += 1;
+        let msg = Message::Request {
+            seq: self.seq,
+            instance,
+            body: req.into_control(),
+        };
+        let by = Patience::Until(Instant::now() + PATIENCE);
+        wire::send(&self.stream, &msg, &[], &mut Vec::new(), by).unwrap();
+        self.seq
+    }
+
+    /// Answers the host's call `seq`.
+    fn answer(&mut self, seq: u64, body: Answer) {
+        let by = Patience::Until(Instant::now() + PATIENCE);
+        let msg = Message::Answer { seq, body };
+        wire::send(&self.stream, &msg, &[], &mut Vec::new(), by).unwrap();
+    }
+
+    /// The next message, callbacks kept aside.
+    fn next(&mut self) -> Message {
+        loop {
+            let by = Patience::Until(Instant::now() + PATIENCE);
+            match wire::recv(&self.stream, &mut self.buf, by).unwrap().0 {
+                Message::Callback {
+                    instance,
+                    body: Callback::Vst3(cb),
+                } => self.callbacks.push((instance, cb)),
+                other => return other,
+            }
+        }
+    }
+
+    /// The next message must be a call of the host: its sequence number,
+    /// object and body.
+    fn expect_call(&mut self) -> (u64, InstanceId, Vst3Callback) {
+        match self.next() {
+            Message::Call {
+                seq,
+                instance,
+                body: Callback::Vst3(cb),
+            } => (seq, instance, cb),
+            other => panic!("expected a call, got {other:?}"),
+        }
+    }
+
+    /// The next message must be the reply to request `seq`.
+    fn expect_reply<R: Request>(&mut self, seq: u64) -> R::Response {
+        match self.next() {
+            Message::Reply { seq: s, body } => {
+                assert_eq!(s, seq, "the reply of request {seq}");
+                R::from_reply(body).expect("the reply of the request")
+            }
+            other => panic!("expected the reply of {seq}, got {other:?}"),
         }
     }
 
@@ -440,4 +510,156 @@ fn scan_reports_a_vst3_bundle() {
     assert_eq!(p.audio_ports.inputs[0].channel_count, 2);
     assert_eq!(p.params.len(), 2);
     assert!(p.error.is_none());
+}
+
+/// The latency sample (one object, component and controller) with a
+/// component handler: it calls `restartComponent(kLatencyChanged)` inside
+/// `setParamNormalized` whenever the latency changes.
+fn latency_with_handler() -> (Host, InstanceId) {
+    let bundle = vst3_bundle("latency").unwrap();
+    let mut host = Host::spawn(&bundle);
+    let classes = host.call(0, ListClasses {}).unwrap();
+    let (id, ifaces) = open(&mut host, classes.classes[0].cid);
+    assert!(ifaces.contains(&iid("IEditController")));
+    assert_eq!(
+        host.call(id, SetComponentHandler { present: true }),
+        results::OK
+    );
+    (host, id)
+}
+
+const LATENCY_CHANGED: i32 =
+    bulkhead_vst3_support::vst3::Steinberg::Vst::RestartFlags_::kLatencyChanged;
+
+fn set_latency(samples: u32) -> SetParamNormalized {
+    SetParamNormalized {
+        id: 0,
+        value: f64::from(samples) / 1000.0,
+    }
+}
+
+#[test]
+fn a_handler_call_waits_for_the_daws_answer_and_serves_nested_requests() {
+    let (mut host, id) = latency_with_handler();
+    let restart = Vst3Callback::RestartComponent {
+        flags: LATENCY_CHANGED,
+    };
+
+    // The DAW answers, after asking the plugin two things inside its
+    // handler (as JUCE reads parameters inside performEdit).
+    let outer = host.send_request(id, set_latency(100));
+    let (call, instance, body) = host.expect_call();
+    assert_eq!((instance, &body), (id, &restart));
+    let nested = host.send_request(id, GetParamNormalized { id: 0 });
+    assert_eq!(host.expect_reply::<GetParamNormalized>(nested), 0.1);
+    let nested = host.send_request(id, GetLatencySamples {});
+    assert_eq!(host.expect_reply::<GetLatencySamples>(nested), 100);
+    host.answer(
+        call,
+        Answer::Vst3 {
+            result: results::FALSE,
+        },
+    );
+    assert_eq!(host.expect_reply::<SetParamNormalized>(outer), results::OK);
+    assert!(
+        host.callbacks.is_empty(),
+        "an answered call is not sent again one-way: {:?}",
+        host.callbacks
+    );
+
+    // Deferred: the bridge delivers it later; nothing more from the host.
+    let outer = host.send_request(id, set_latency(200));
+    let (call2, _, body) = host.expect_call();
+    assert_eq!(body, restart);
+    assert_ne!(call2, call, "every call has its own sequence number");
+    host.answer(call2, Answer::Deferred);
+    assert_eq!(host.expect_reply::<SetParamNormalized>(outer), results::OK);
+    assert!(host.callbacks.is_empty(), "{:?}", host.callbacks);
+
+    // Refused: the call goes one-way instead, so it is not lost.
+    let outer = host.send_request(id, set_latency(300));
+    let (call3, _, _) = host.expect_call();
+    host.answer(
+        call3,
+        Answer::Refused {
+            reason: "testing".into(),
+        },
+    );
+    assert_eq!(host.expect_reply::<SetParamNormalized>(outer), results::OK);
+    assert_eq!(
+        host.callbacks.drain(..).collect::<Vec<_>>(),
+        [(id, restart.clone())]
+    );
+
+    // Nesting: each request served inside a waiting call makes another
+    // call, until MAX_NESTING wait at once; the next goes one-way.
+    let mut waiting = Vec::new();
+    for k in 1..=MAX_NESTING as u32 + 1 {
+        let seq = host.send_request(id, set_latency(400 + k));
+        if k as usize <= MAX_NESTING {
+            let (call, instance, body) = host.expect_call();
+            assert_eq!((instance, &body), (id, &restart));
+            waiting.push((seq, call));
+        } else {
+            // Past the bound: refused on the host's side, sent one-way,
+            // the request still served.
+            assert_eq!(host.expect_reply::<SetParamNormalized>(seq), results::OK);
+            assert_eq!(
+                host.callbacks.drain(..).collect::<Vec<_>>(),
+                [(id, restart.clone())]
+            );
+        }
+    }
+    // Still serving at the deepest level.
+    let nested = host.send_request(id, GetLatencySamples {});
+    assert_eq!(
+        host.expect_reply::<GetLatencySamples>(nested),
+        400 + MAX_NESTING as u32 + 1
+    );
+    // Answered innermost first, each level's request completes in turn.
+    while let Some((seq, call)) = waiting.pop() {
+        host.answer(
+            call,
+            Answer::Vst3 {
+                result: results::OK,
+            },
+        );
+        assert_eq!(host.expect_reply::<SetParamNormalized>(seq), results::OK);
+    }
+    assert!(host.callbacks.is_empty(), "{:?}", host.callbacks);
+
+    // A call made outside a request (none here) and plain requests still work.
+    assert_eq!(host.call(id, GetLatencySamples {}), 417);
+    host.call(id, Terminate {});
+    host.call(id, ReleaseObject {});
+    host.finish();
+}
+
+#[test]
+fn a_call_without_an_answer_gives_up_and_goes_one_way() {
+    let (mut host, id) = latency_with_handler();
+    let started = Instant::now();
+    let outer = host.send_request(id, set_latency(50));
+    let (call, _, body) = host.expect_call();
+    assert_eq!(
+        body,
+        Vst3Callback::RestartComponent {
+            flags: LATENCY_CHANGED
+        }
+    );
+    // No answer: the host gives up after its patience (10 s), sends the
+    // call one-way and completes the request.
+    assert_eq!(host.expect_reply::<SetParamNormalized>(outer), results::OK);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(20),
+        "gave up after {waited:?}"
+    );
+    assert_eq!(host.callbacks.len(), 1, "{:?}", host.callbacks);
+    // The late answer is dropped; the host serves on.
+    host.answer(call, Answer::Deferred);
+    assert_eq!(host.call(id, GetLatencySamples {}), 50);
+    host.call(id, Terminate {});
+    host.call(id, ReleaseObject {});
+    host.finish();
 }

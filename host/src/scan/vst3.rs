@@ -33,7 +33,9 @@ pub fn scan(
     outbox: Arc<Outbox>,
     wake: Arc<OwnedFd>,
 ) -> Result<ScanReport, HostError> {
-    let mut server = Vst3Server::new(Some(plugin.clone()), outbox, wake);
+    let owned = Vst3Server::new(Some(plugin.clone()), outbox, wake);
+    // The handler is implemented for `&Vst3Server` (requests may nest).
+    let mut server = &owned;
     let classes = server
         .list_classes(0, ListClasses {})
         .map_err(|e| HostError::Scan(e.message))?;
@@ -48,7 +50,7 @@ pub fn scan(
         plugins.push(scanned);
         classes.profiles.extend(profile);
     }
-    drop(server);
+    drop(owned);
     Ok(ScanReport {
         report_format: REPORT_FORMAT,
         format: PluginFormat::Vst3,
@@ -98,7 +100,7 @@ struct Opened {
     interfaces_initialized: Vec<[u8; 16]>,
 }
 
-fn open(server: &mut Vst3Server, cid: [u8; 16]) -> Result<Opened, String> {
+fn open(server: &mut &Vst3Server, cid: [u8; 16]) -> Result<Opened, String> {
     let created = server
         .create_object(0, CreateObject { module: None, cid })
         .map_err(|e| e.message)?;
@@ -115,13 +117,13 @@ fn open(server: &mut Vst3Server, cid: [u8; 16]) -> Result<Opened, String> {
     })
 }
 
-fn close(server: &mut Vst3Server, id: InstanceId) {
+fn close(server: &mut &Vst3Server, id: InstanceId) {
     server.terminate(id, Terminate {});
     server.release_object(id, ReleaseObject {});
 }
 
 fn scan_class(
-    server: &mut Vst3Server,
+    server: &mut &Vst3Server,
     class: &ClassRecord,
 ) -> (ScannedPlugin, Option<ClassProfile>) {
     let mut scanned = ScannedPlugin {

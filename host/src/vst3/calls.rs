@@ -20,6 +20,7 @@ use bulkhead_vst3_support::vst3::Steinberg::*;
 use bulkhead_vst3_support::vst3::{ComPtr, ComWrapper, Interface};
 use bulkhead_vst3_support::{AttributeList, MemoryStream, Object};
 use std::ffi::CString;
+use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -56,14 +57,20 @@ fn bus_record(b: &BusInfo) -> BusRecord {
     }
 }
 
-/// Disconnects an object from whatever it was connected to.
+/// Disconnects an object (taken out of the map) from whatever it was
+/// connected to.
 pub(super) fn disconnect_all(obj: &mut Vst3Object) -> TResult {
     let peers = std::mem::take(&mut obj.connected);
     obj.outside = None;
+    disconnect_peers(&obj.unknown, peers)
+}
+
+/// Disconnects `unknown` from `peers` (no borrow of the server held).
+fn disconnect_peers(unknown: &Object<FUnknown>, peers: Vec<ComPtr<IConnectionPoint>>) -> TResult {
     if peers.is_empty() {
         return results::FALSE;
     }
-    let Some(point) = obj.cast::<IConnectionPoint>() else {
+    let Some(point) = unknown.ptr().cast::<IConnectionPoint>() else {
         return NOT_IMPLEMENTED;
     };
     let mut result = OK;
@@ -89,22 +96,22 @@ impl Vst3Server {
     }
 
     /// The bytes a call wrote into a stream, as a reply's bulk.
-    fn saved(&mut self, result: TResult, stream: &MemoryStream) -> Remote<Saved> {
+    fn saved(&self, result: TResult, stream: &MemoryStream) -> Remote<Saved> {
         let bytes = stream.take_bytes();
         let blob = Blob::from_bytes(&bytes)
             .map_err(|e| RemoteError::new(format!("cannot keep the state: {e}")))?;
         drop(bytes);
         let (bytes, fd) = Bulk::of(&blob);
         if fd.is_some() {
-            self.outgoing_blobs.push(blob);
+            self.outgoing_blobs.borrow_mut().push(blob);
         }
         Ok(Saved { result, bytes })
     }
 
     /// Bytes that came with the request.
-    fn received(&mut self, bytes: Bulk) -> Remote<Vec<u8>> {
+    fn received(&self, bytes: Bulk) -> Remote<Vec<u8>> {
         let blob = bytes
-            .receive(&mut self.incoming_fds)
+            .receive(&mut self.incoming_fds.borrow_mut())
             .map_err(|e| RemoteError::new(format!("the data did not arrive: {e}")))?;
         Ok(blob.as_slice().to_vec())
     }
@@ -119,15 +126,15 @@ impl Vst3Server {
 
     /// A stream call that writes (`get…`): the stream's bytes and the result.
     fn save_with<I: Interface>(
-        &mut self,
+        &self,
         id: InstanceId,
         attrs: &StreamAttrs,
         f: impl FnOnce(&ComPtr<I>, *mut IBStream) -> tresult,
     ) -> Remote<Saved> {
-        if self.object(id).is_none() {
+        if !self.exists(id) {
             return Err(no_object(id));
         }
-        let stream = Self::stream(Vec::new(), attrs);
+        let stream = Vst3Server::stream(Vec::new(), attrs);
         let ib = MemoryStream::as_ibstream(&stream);
         let result = self.with::<I, _>(id, NOT_IMPLEMENTED, |i| f(i, ib.as_ptr()));
         drop(ib);
@@ -136,17 +143,17 @@ impl Vst3Server {
 
     /// A stream call that reads (`set…`).
     fn load_with<I: Interface>(
-        &mut self,
+        &self,
         id: InstanceId,
         bytes: Bulk,
         attrs: &StreamAttrs,
         f: impl FnOnce(&ComPtr<I>, *mut IBStream) -> tresult,
     ) -> Remote<TResult> {
-        if self.object(id).is_none() {
+        if !self.exists(id) {
             return Err(no_object(id));
         }
         let bytes = self.received(bytes)?;
-        let stream = Self::stream(bytes, attrs);
+        let stream = Vst3Server::stream(bytes, attrs);
         let ib = MemoryStream::as_ibstream(&stream);
         Ok(self.with::<I, _>(id, NOT_IMPLEMENTED, |i| f(i, ib.as_ptr())))
     }
@@ -155,10 +162,10 @@ impl Vst3Server {
 // Every `unsafe` call below is a main-thread call on a live object's
 // interface with arguments valid for the call; the per-call comments say
 // what else holds.
-impl Vst3Handler for Vst3Server {
+impl Vst3Handler for &Vst3Server {
     fn list_classes(&mut self, _: InstanceId, _: ListClasses) -> Remote<ModuleClasses> {
         let (module, _) = self.module(None)?;
-        Ok(bulkhead_vst3_support::bridged::module_classes(module))
+        Ok(bulkhead_vst3_support::bridged::module_classes(&module))
     }
 
     fn create_object(&mut self, _: InstanceId, req: CreateObject) -> Remote<Created> {
@@ -175,11 +182,12 @@ impl Vst3Handler for Vst3Server {
                     .clone(),
             },
         };
-        let unknown = Object::new(unknown, module.keep());
+        let unknown = Rc::new(Object::new(unknown, module.keep()));
+        drop(module);
         let interfaces = interfaces_of(unknown.ptr());
-        let id = self.next_id;
-        self.next_id += 1;
-        self.objects.insert(
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        self.objects.borrow_mut().insert(
             id,
             Vst3Object {
                 unknown,
@@ -203,28 +211,26 @@ impl Vst3Handler for Vst3Server {
     }
 
     fn initialize(&mut self, id: InstanceId, _: Initialize) -> Initialized {
-        let Some(obj) = self.object(id) else {
+        let Some(unknown) = self.unknown(id) else {
             return Initialized {
                 result: results::INVALID_ARGUMENT,
                 interfaces: Vec::new(),
             };
         };
         let context = self.context.to_com_ptr::<FUnknown>();
-        let result = match (obj.cast::<IPluginBase>(), context) {
+        let result = match (unknown.ptr().cast::<IPluginBase>(), context) {
             // SAFETY: the context stays alive (the server holds it).
             (Some(base), Some(ctx)) => unsafe { base.initialize(ctx.as_ptr()) },
             _ => NOT_IMPLEMENTED,
         };
         Initialized {
             result,
-            interfaces: interfaces_of(obj.unknown.ptr()),
+            interfaces: interfaces_of(unknown.ptr()),
         }
     }
 
     fn terminate(&mut self, id: InstanceId, _: Terminate) -> TResult {
-        if let Some(obj) = self.objects.get_mut(&id) {
-            Self::stop_audio(obj);
-        }
+        self.stop_audio_of(id);
         // SAFETY: see the impl's comment.
         self.with::<IPluginBase, _>(id, NOT_IMPLEMENTED, |b| unsafe { b.terminate() })
     }
@@ -240,9 +246,7 @@ impl Vst3Handler for Vst3Server {
         // (we keep a reference until disconnecting).
         let r = unsafe { point.connect(peer.as_ptr()) };
         if r == kResultOk {
-            if let Some(obj) = self.objects.get_mut(&id) {
-                obj.connected.push(peer);
-            }
+            self.update(id, |obj| obj.connected.push(peer));
         }
         r
     }
@@ -258,17 +262,31 @@ impl Vst3Handler for Vst3Server {
         // SAFETY: see the impl's comment.
         let r = unsafe { point.connect(peer.as_ptr()) };
         if r == kResultOk {
-            if let Some(obj) = self.objects.get_mut(&id) {
-                obj.connected.push(peer);
-                obj.outside = Some(outside);
-            }
+            let old = self
+                .update(id, |obj| {
+                    obj.connected.push(peer);
+                    obj.outside.replace(outside)
+                })
+                .flatten();
+            drop(old);
         }
         r
     }
 
     fn disconnect(&mut self, id: InstanceId, _: Disconnect) -> TResult {
-        match self.objects.get_mut(&id) {
-            Some(obj) => disconnect_all(obj),
+        let taken = self.update(id, |obj| {
+            (
+                Rc::clone(&obj.unknown),
+                std::mem::take(&mut obj.connected),
+                obj.outside.take(),
+            )
+        });
+        match taken {
+            Some((unknown, peers, outside)) => {
+                let r = disconnect_peers(&unknown, peers);
+                drop(outside);
+                r
+            }
             None => results::INVALID_ARGUMENT,
         }
     }
@@ -345,21 +363,21 @@ impl Vst3Handler for Vst3Server {
     }
 
     fn set_active(&mut self, id: InstanceId, req: SetActive) -> Remote<TResult> {
-        let fd = std::mem::take(&mut self.incoming_fds).into_iter().next();
-        let obj = self.objects.get_mut(&id).ok_or_else(|| no_object(id))?;
-        let Some(component) = obj.cast::<IComponent>() else {
+        let fd = self.incoming_fds.take().into_iter().next();
+        let unknown = self.unknown(id).ok_or_else(|| no_object(id))?;
+        let Some(component) = unknown.ptr().cast::<IComponent>() else {
             return Ok(NOT_IMPLEMENTED);
         };
         if !req.state {
-            Self::stop_audio(obj);
+            self.stop_audio_of(id);
             // SAFETY: see the impl's comment; the audio thread is gone.
             return Ok(unsafe { component.setActive(0) });
         }
         // Activated again without a deactivation (JUCE's prepareToPlay does so when the
         // sample rate or block size changed): the plugin gets `setActive(1)` again, as when
         // hosted directly, and processes from the new region.
-        Self::stop_audio(obj);
-        let prepared = match (req.layout, obj.cast::<IAudioProcessor>()) {
+        self.stop_audio_of(id);
+        let prepared = match (req.layout, unknown.ptr().cast::<IAudioProcessor>()) {
             (Some(layout), Some(processor)) => {
                 let fd =
                     fd.ok_or_else(|| RemoteError::new("activation without an audio region"))?;
@@ -378,7 +396,7 @@ impl Vst3Handler for Vst3Server {
             return Ok(result);
         }
         if let Some((layout, region, processor)) = prepared {
-            let setup = obj.setup;
+            let setup = self.update(id, |obj| obj.setup).flatten();
             let quit = Arc::new(AtomicBool::new(false));
             let audio = SendAudio(Vst3Audio {
                 region: Arc::clone(&region),
@@ -396,11 +414,20 @@ impl Vst3Handler for Vst3Server {
                 });
             match spawned {
                 Ok(thread) => {
-                    obj.audio = Some(ActiveAudio {
+                    let active = ActiveAudio {
                         thread,
                         quit,
                         region,
-                    })
+                    };
+                    // The object may have been released by a request nested
+                    // in `setActive`: then its thread stops at once.
+                    let left = match self.objects.borrow_mut().get_mut(&id) {
+                        Some(obj) => obj.audio.replace(active),
+                        None => Some(active),
+                    };
+                    if let Some(left) = left {
+                        Vst3Server::stop_audio(left);
+                    }
                 }
                 Err(e) => {
                     // SAFETY: see the impl's comment.
@@ -498,9 +525,7 @@ impl Vst3Handler for Vst3Server {
             unsafe { p.setupProcessing(&mut setup) }
         });
         if result == kResultOk {
-            if let Some(obj) = self.objects.get_mut(&id) {
-                obj.setup = Some(s);
-            }
+            self.update(id, |obj| obj.setup = Some(s));
         }
         result
     }
@@ -629,9 +654,8 @@ impl Vst3Handler for Vst3Server {
         // SAFETY: see the impl's comment; the handler is kept alive with the
         // object (the plugin add-refs what it keeps).
         let result = unsafe { controller.setComponentHandler(ptr) };
-        if let Some(obj) = self.objects.get_mut(&id) {
-            obj.handler = handler;
-        }
+        let old = self.update(id, |obj| std::mem::replace(&mut obj.handler, handler));
+        drop(old);
         result
     }
 

@@ -1,8 +1,15 @@
 //! Host objects that forward a plugin's calls to the bridge: the
 //! per-object component handler (and its companion interfaces) and the
-//! connection point standing for an object outside this process. Each
-//! answers the plugin itself (`kResultOk`, a fresh id for
-//! `IProgress::start`) and sends the call as a one-way [`Vst3Callback`].
+//! connection point standing for an object outside this process.
+//!
+//! A call made on the host's main thread is a call to the bridge that
+//! waits for the DAW's answer ([`answered`], through `calls_out`): the
+//! plugin gets the DAW's `tresult`, or `kResultOk` when the bridge
+//! delivers the call later; when no answer comes (refused, too deep, timed
+//! out) the call goes one-way as before and the plugin gets `kResultOk`, so
+//! nothing is lost. A call made on any other thread (the plugin's audio
+//! thread) goes one-way at once, as before. `IProgress` is one-way always
+//! (its ids are made here).
 
 // Interface methods keep the SDK's parameter names.
 #![allow(non_snake_case)]
@@ -12,6 +19,7 @@ use std::sync::Arc;
 
 use bulkhead_common::protocol::vst3::types::{AttrRecord, MessageRecord};
 use bulkhead_common::protocol::vst3::Vst3Callback;
+use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::InstanceId;
 use bulkhead_vst3_support::com::guard;
 use bulkhead_vst3_support::strings::cstring_from_ptr;
@@ -21,7 +29,36 @@ use bulkhead_vst3_support::vst3::{Class, ComRef, ComWrapper};
 use bulkhead_vst3_support::{AttrValue, Message};
 
 use super::host_context::HostContext;
+use crate::calls_out;
 use crate::outbox::Outbox;
+
+/// A plugin's call that the DAW answers: asked of the bridge, waiting, on
+/// the main thread; one-way (answered `kResultOk` here) elsewhere or when
+/// no answer comes.
+fn answered(outbox: &Outbox, instance: InstanceId, cb: Vst3Callback) -> tresult {
+    // Off the main thread nothing else is done: no allocation, no log.
+    if !calls_out::on_loop_thread() {
+        outbox.vst3_callback(instance, cb);
+        return kResultOk;
+    }
+    match calls_out::call_bridge(instance, Callback::Vst3(cb.clone())) {
+        Some(Answer::Vst3 { result }) => result,
+        // The bridge delivers it later, as a callback.
+        Some(Answer::Deferred) => kResultOk,
+        Some(Answer::Refused { reason }) => {
+            tracing::info!(
+                instance,
+                "call refused by the bridge ({reason}): sent one-way"
+            );
+            outbox.vst3_callback(instance, cb);
+            kResultOk
+        }
+        None => {
+            outbox.vst3_callback(instance, cb);
+            kResultOk
+        }
+    }
+}
 
 /// The component handler installed by `SetComponentHandler`.
 pub struct Forwarder {
@@ -50,30 +87,36 @@ impl Forwarder {
         })
     }
 
+    /// A one-way call (`IProgress`).
     fn send(&self, cb: Vst3Callback) -> tresult {
         self.outbox.vst3_callback(self.instance, cb);
         kResultOk
+    }
+
+    /// A call the DAW answers.
+    fn call(&self, cb: Vst3Callback) -> tresult {
+        answered(&self.outbox, self.instance, cb)
     }
 }
 
 impl IComponentHandlerTrait for Forwarder {
     unsafe fn beginEdit(&self, id: ParamID) -> tresult {
-        guard(kInternalError, || self.send(Vst3Callback::BeginEdit { id }))
+        guard(kInternalError, || self.call(Vst3Callback::BeginEdit { id }))
     }
     unsafe fn performEdit(&self, id: ParamID, valueNormalized: ParamValue) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::PerformEdit {
+            self.call(Vst3Callback::PerformEdit {
                 id,
                 value: valueNormalized,
             })
         })
     }
     unsafe fn endEdit(&self, id: ParamID) -> tresult {
-        guard(kInternalError, || self.send(Vst3Callback::EndEdit { id }))
+        guard(kInternalError, || self.call(Vst3Callback::EndEdit { id }))
     }
     unsafe fn restartComponent(&self, flags: int32) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::RestartComponent { flags })
+            self.call(Vst3Callback::RestartComponent { flags })
         })
     }
 }
@@ -81,21 +124,21 @@ impl IComponentHandlerTrait for Forwarder {
 impl IComponentHandler2Trait for Forwarder {
     unsafe fn setDirty(&self, state: TBool) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::SetDirty { state: state != 0 })
+            self.call(Vst3Callback::SetDirty { state: state != 0 })
         })
     }
     unsafe fn requestOpenEditor(&self, name: FIDString) -> tresult {
         guard(kInternalError, || {
             // SAFETY: a NUL-terminated C string or null (API contract); bounded read.
             let name = unsafe { cstring_from_ptr(name, 1024) }.unwrap_or_default();
-            self.send(Vst3Callback::RequestOpenEditor { name })
+            self.call(Vst3Callback::RequestOpenEditor { name })
         })
     }
     unsafe fn startGroupEdit(&self) -> tresult {
-        guard(kInternalError, || self.send(Vst3Callback::StartGroupEdit))
+        guard(kInternalError, || self.call(Vst3Callback::StartGroupEdit))
     }
     unsafe fn finishGroupEdit(&self) -> tresult {
-        guard(kInternalError, || self.send(Vst3Callback::FinishGroupEdit))
+        guard(kInternalError, || self.call(Vst3Callback::FinishGroupEdit))
     }
 }
 
@@ -108,7 +151,7 @@ impl IComponentHandlerBusActivationTrait for Forwarder {
         state: TBool,
     ) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::RequestBusActivation {
+            self.call(Vst3Callback::RequestBusActivation {
                 media_type: r#type,
                 direction: dir,
                 index,
@@ -121,7 +164,7 @@ impl IComponentHandlerBusActivationTrait for Forwarder {
 impl IUnitHandlerTrait for Forwarder {
     unsafe fn notifyUnitSelection(&self, unitId: UnitID) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::NotifyUnitSelection { unit: unitId })
+            self.call(Vst3Callback::NotifyUnitSelection { unit: unitId })
         })
     }
     unsafe fn notifyProgramListChange(
@@ -130,7 +173,7 @@ impl IUnitHandlerTrait for Forwarder {
         programIndex: int32,
     ) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::NotifyProgramListChange {
+            self.call(Vst3Callback::NotifyProgramListChange {
                 list: listId,
                 program: programIndex,
             })
@@ -141,7 +184,7 @@ impl IUnitHandlerTrait for Forwarder {
 impl IUnitHandler2Trait for Forwarder {
     unsafe fn notifyUnitByBusChange(&self) -> tresult {
         guard(kInternalError, || {
-            self.send(Vst3Callback::NotifyUnitByBusChange)
+            self.call(Vst3Callback::NotifyUnitByBusChange)
         })
     }
 }
@@ -310,8 +353,10 @@ impl IConnectionPointTrait for OutsidePoint {
 
 impl OutsidePoint {
     fn send_notify(&self, message: MessageRecord) -> tresult {
-        self.outbox
-            .vst3_callback(self.instance, Vst3Callback::Notify { message });
-        kResultOk
+        answered(
+            &self.outbox,
+            self.instance,
+            Vst3Callback::Notify { message },
+        )
     }
 }
