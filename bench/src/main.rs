@@ -12,19 +12,23 @@ mod report;
 mod scenarios;
 mod state_recovery;
 mod stats;
+mod vst3;
 
+use bulkhead_tests::vst3::{bridged_vst3_sample, vst3_bundle};
 use bulkhead_tests::{bridged_sample_with_policy, sample_plugin_path, PluginLibrary, Policy};
 use scenarios::{bridged_id, progress, Budget, Res, BIGSTATE, GAIN};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block] [--state]
+    "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block] [--clap|--vst3] [--state]
   --quick        a smoke run (about 30 s) instead of the full one (about 4 min)
   --markdown     also print the results as markdown (for BENCHMARKS.md)
   --frames LIST  per-block rows only for these block sizes (default 32,64,128,512,4096)
   --paced        per-block rows only paced like an audio callback (not back to back)
   --per-block    only the per-block tables, none of the other scenarios
+  --clap         only CLAP: no VST3 per-block rows
+  --vst3         only the VST3 per-block rows (direct and bridged VST3 gain)
   --state        only state transfer (16 MiB, direct vs bridged) and crash to audible with it";
 
 fn main() -> ExitCode {
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
             "--paced" => only.paced = true,
             "--per-block" => only.per_block = true,
             "--state" => only.state = true,
+            "--clap" => only.clap = true,
+            "--vst3" => only.vst3 = true,
             "--frames" => {
                 let list = it.next().map_or("", String::as_str);
                 match list
@@ -76,6 +82,10 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+    if only.clap && only.vst3 {
+        eprintln!("bulkhead-bench: --clap and --vst3 exclude each other\n{USAGE}");
+        return ExitCode::from(2);
     }
     match run(quick, markdown, &only) {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,6 +122,22 @@ fn direct(name: &str) -> Res<PluginLibrary> {
         format!("finding sample plugin {name} (build with `cargo build --release --workspace` first): {e}")
     })?;
     load(&path)
+}
+
+/// The direct and the bridged VST3 sample gain, started; the bridged
+/// bundle's scratch directory is added to `scratch`.
+fn vst3_gains(scratch: &mut Scratch) -> Res<(vst3::Vst3Gain, vst3::Vst3Gain)> {
+    let hint = "(build with `cargo build --release --workspace` first)";
+    let real = vst3_bundle("gain").map_err(|e| format!("finding the VST3 gain {hint}: {e}"))?;
+    let copy = bridged_vst3_sample("gain")
+        .map_err(|e| format!("making a bridged copy of the VST3 gain {hint}: {e}"))?;
+    if let Some(dir) = copy.parent() {
+        scratch.0.push(dir.to_path_buf());
+    }
+    Ok((
+        vst3::Vst3Gain::open(&real, false)?,
+        vst3::Vst3Gain::open(&copy, true)?,
+    ))
 }
 
 /// Removes the bridged copies' scratch directories when dropped, also when
@@ -189,6 +215,23 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
         state_recovery::print(&r);
         return Ok(());
     }
+    let vst3 = if only.clap {
+        None
+    } else {
+        Some(vst3_gains(&mut scratch)?)
+    };
+    let vst3_gains = vst3
+        .as_ref()
+        .map(|(direct, bridged)| scenarios::Vst3Gains { direct, bridged });
+    if only.vst3 {
+        let (blocks, audits) = scenarios::per_block(None, vst3_gains.as_ref(), &budget, only)?;
+        let results = report::Results {
+            blocks,
+            audits,
+            ..report::Results::new(context)
+        };
+        return finish(results, markdown, wall_start);
+    }
     let gain = direct("gain")?;
     let (gain_bridged, gain_dir) = bridged("gain")?;
     scratch.0.push(gain_dir);
@@ -217,16 +260,12 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
         early_wake: &early,
         socket_sync: &socket,
     };
-    let (blocks, audits) = scenarios::per_block(&gain, &libs, &budget, only)?;
+    let (blocks, audits) =
+        scenarios::per_block(Some((&gain, &libs)), vst3_gains.as_ref(), &budget, only)?;
     let mut results = report::Results {
-        context,
         blocks,
         audits,
-        instantiation: Vec::new(),
-        host_memory: None,
-        concurrent: Vec::new(),
-        params: Vec::new(),
-        state: Vec::new(),
+        ..report::Results::new(context)
     };
     if !only.per_block {
         others(
@@ -238,6 +277,11 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
             &big_bridged,
         )?;
     }
+    finish(results, markdown, wall_start)
+}
+
+/// Prints the tables.
+fn finish(mut results: report::Results, markdown: bool, wall_start: std::time::Instant) -> Res<()> {
     results.context.push(format!(
         "run took {:.0} s; load average at end (includes this run): {}",
         wall_start.elapsed().as_secs_f64(),

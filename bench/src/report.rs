@@ -1,10 +1,9 @@
 //! Turns the results into tables, rendered as aligned text or as markdown.
 
 use crate::scenarios::{
-    block_period, BlockRun, Concurrent, Pacing, ParamTimes, Path, StateTimes, FRAMES,
+    block_period, Audit, BlockRun, Concurrent, Format, Pacing, ParamTimes, Path, StateTimes, FRAMES,
 };
 use crate::stats::{fmt_ms, fmt_us, Summary};
-use bulkhead_tests::AudioAuditCounts;
 
 /// Everything one run measured.
 pub struct Results {
@@ -13,7 +12,7 @@ pub struct Results {
     pub blocks: Vec<BlockRun>,
     /// The bridged instances' audio-path allocation audits after the
     /// per-block runs.
-    pub audits: Vec<(Path, AudioAuditCounts)>,
+    pub audits: Vec<Audit>,
     /// (path, create + activate)
     pub instantiation: Vec<(&'static str, Summary)>,
     /// [VmRSS, RssAnon, RssFile, RssShmem] in KiB.
@@ -21,6 +20,22 @@ pub struct Results {
     pub concurrent: Vec<Concurrent>,
     pub params: Vec<(&'static str, ParamTimes)>,
     pub state: Vec<(&'static str, StateTimes)>,
+}
+
+impl Results {
+    /// Nothing measured yet.
+    pub fn new(context: Vec<String>) -> Self {
+        Self {
+            context,
+            blocks: Vec::new(),
+            audits: Vec::new(),
+            instantiation: Vec::new(),
+            host_memory: None,
+            concurrent: Vec::new(),
+            params: Vec::new(),
+            state: Vec::new(),
+        }
+    }
 }
 
 /// A table; a row with a single cell is a note spanning the table.
@@ -112,27 +127,38 @@ fn tail(value: f64, q: f64, n: usize) -> String {
     format!("{}{star}", fmt_us(value))
 }
 
-fn block_table(r: &Results, pacing: Pacing) -> Table {
-    let title = match pacing {
+fn pacing_cell(frames: u32, pacing: Pacing) -> String {
+    match pacing {
+        Pacing::BackToBack => frames.to_string(),
+        Pacing::Daw => format!(
+            "{frames} every {:.3} ms",
+            block_period(frames).as_secs_f64() * 1e3
+        ),
+    }
+}
+
+/// The run of `format`, `path` at `frames` and `pacing`, if measured.
+fn find(r: &Results, format: Format, frames: u32, pacing: Pacing, path: Path) -> Option<&BlockRun> {
+    r.blocks
+        .iter()
+        .find(|b| b.format == format && b.frames == frames && b.pacing == pacing && b.path == path)
+}
+
+fn block_table(r: &Results, format: Format, pacing: Pacing) -> Table {
+    let what = match pacing {
         Pacing::BackToBack => "Per-block time seen by the calling host, back to back (µs)",
         Pacing::Daw => {
             "Per-block time seen by the calling host, paced like a 48 kHz audio callback (µs)"
         }
     };
+    let title = match format {
+        Format::Clap => what.to_string(),
+        Format::Vst3 => format!("VST3 gain: {}{}", what[..1].to_lowercase(), &what[1..]),
+    };
     let mut rows = Vec::new();
     for frames in FRAMES {
-        let frames_cell = match pacing {
-            Pacing::BackToBack => frames.to_string(),
-            Pacing::Daw => format!(
-                "{frames} every {:.3} ms",
-                block_period(frames).as_secs_f64() * 1e3
-            ),
-        };
-        let find = |path| {
-            r.blocks
-                .iter()
-                .find(|b| b.frames == frames && b.pacing == pacing && b.path == path)
-        };
+        let frames_cell = pacing_cell(frames, pacing);
+        let find = |path| find(r, format, frames, pacing, path);
         for path in Path::ALL {
             let Some(b) = find(path) else { continue };
             let name = match b.woke {
@@ -169,7 +195,7 @@ fn block_table(r: &Results, pacing: Pacing) -> Table {
         }
     }
     Table {
-        title: title.into(),
+        title,
         head: vec![
             "frames",
             "path",
@@ -192,11 +218,7 @@ fn tail_table(r: &Results) -> Table {
     let rows = FRAMES
         .iter()
         .filter_map(|&frames| {
-            let find = |path| {
-                r.blocks
-                    .iter()
-                    .find(|b| b.frames == frames && b.pacing == Pacing::Daw && b.path == path)
-            };
+            let find = |path| find(r, Format::Clap, frames, Pacing::Daw, path);
             let (b, s) = (find(Path::Bridged)?, find(Path::SocketSync)?);
             let verdict = if b.time.p99 <= s.time.p99 {
                 "no worse"
@@ -222,6 +244,45 @@ fn tail_table(r: &Results) -> Table {
             "bridged is",
         ],
         left: 1,
+        rows,
+    }
+}
+
+/// What the bridge adds per block (bridged − direct, each format's own
+/// rows, measured in the same turns), CLAP beside VST3.
+fn formats_table(r: &Results) -> Table {
+    let mut rows = Vec::new();
+    for pacing in [Pacing::BackToBack, Pacing::Daw] {
+        for frames in FRAMES {
+            let adds = |format| {
+                let d = find(r, format, frames, pacing, Path::Direct)?;
+                let b = find(r, format, frames, pacing, Path::Bridged)?;
+                Some((b.time.p50 - d.time.p50, b.time.p99 - d.time.p99))
+            };
+            let (Some(c), Some(v)) = (adds(Format::Clap), adds(Format::Vst3)) else {
+                continue;
+            };
+            let pacing_name = match pacing {
+                Pacing::BackToBack => "back to back",
+                Pacing::Daw => "paced",
+            };
+            let signed = |x: f64| format!("{x:+.2}");
+            rows.push(vec![
+                frames.to_string(),
+                pacing_name.into(),
+                signed(c.0),
+                signed(v.0),
+                signed(c.1),
+                signed(v.1),
+            ]);
+        }
+    }
+    Table {
+        title: "Bridge adds (bridged − direct), CLAP against VST3, same turns (µs)".into(),
+        head: vec![
+            "frames", "pacing", "CLAP p50", "VST3 p50", "CLAP p99", "VST3 p99",
+        ],
+        left: 2,
         rows,
     }
 }
@@ -401,9 +462,13 @@ fn audit_table(r: &Results) -> Table {
         rows: r
             .audits
             .iter()
-            .map(|(path, a)| {
+            .map(|(format, path, a)| {
+                let name = match format {
+                    Format::Clap => path_name(*path).to_string(),
+                    Format::Vst3 => format!("VST3 gain, {}", path_name(*path)),
+                };
                 vec![
-                    path_name(*path).into(),
+                    name,
                     a.bridge_sections.to_string(),
                     a.bridge_allocations.to_string(),
                     a.host_sections.to_string(),
@@ -416,10 +481,13 @@ fn audit_table(r: &Results) -> Table {
 
 fn tables(r: &Results) -> Vec<Table> {
     vec![
-        block_table(r, Pacing::BackToBack),
-        block_table(r, Pacing::Daw),
+        block_table(r, Format::Clap, Pacing::BackToBack),
+        block_table(r, Format::Clap, Pacing::Daw),
         tail_table(r),
         legs_table(r),
+        block_table(r, Format::Vst3, Pacing::BackToBack),
+        block_table(r, Format::Vst3, Pacing::Daw),
+        formats_table(r),
         audit_table(r),
         instantiation_table(r),
         memory_table(r),

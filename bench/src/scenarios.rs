@@ -4,6 +4,7 @@
 
 use crate::pingpong::PingPong;
 use crate::stats::{proc_cpu, proc_rss_kib, self_cpu, CpuPerBlock, Summary};
+use crate::vst3::Vst3Gain;
 use bulkhead_common::shm::doorbell::monotonic_ns;
 use bulkhead_common::shm::{AudioLayout, ShmLayout, ShmRegion};
 use bulkhead_tests::{
@@ -21,7 +22,7 @@ pub const SAMPLE_RATE: u32 = 48_000;
 pub const FRAMES: [u32; 5] = [32, 64, 128, 512, 4096];
 pub const GAIN: &str = "org.bulkhead.sample.gain";
 pub const BIGSTATE: &str = "org.bulkhead.sample.bigstate";
-const MAX_FRAMES: u32 = 4096;
+pub const MAX_FRAMES: u32 = 4096;
 
 pub fn bridged_id(id: &str) -> String {
     format!("bulkhead.{id}")
@@ -86,6 +87,13 @@ pub enum Pacing {
     Daw,
 }
 
+/// The plugin format a per-block row measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Clap,
+    Vst3,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
     Direct,
@@ -109,7 +117,7 @@ impl Path {
 }
 
 /// A bridged copy's audio-path allocation audit after the per-block runs.
-pub type Audit = (Path, AudioAuditCounts);
+pub type Audit = (Format, Path, AudioAuditCounts);
 
 /// Restrictions of the per-block tables (from the command line).
 #[derive(Debug, Default)]
@@ -119,6 +127,10 @@ pub struct Only {
     pub per_block: bool,
     /// Only the state transfer and crash-to-audible figures.
     pub state: bool,
+    /// Only the CLAP rows and scenarios (no VST3 rows)…
+    pub clap: bool,
+    /// …or only the VST3 per-block rows.
+    pub vst3: bool,
 }
 
 /// The bridged copies the per-block table compares.
@@ -128,8 +140,15 @@ pub struct BridgedLibs<'a> {
     pub socket_sync: &'a PluginLibrary,
 }
 
+/// The VST3 gain instances the per-block tables compare.
+pub struct Vst3Gains<'a> {
+    pub direct: &'a Vst3Gain,
+    pub bridged: &'a Vst3Gain,
+}
+
 /// One path at one block size and pacing.
 pub struct BlockRun {
+    pub format: Format,
     pub frames: u32,
     pub pacing: Pacing,
     pub path: Path,
@@ -196,8 +215,12 @@ type Block<'a> = dyn FnMut(i64) -> Res<bool> + 'a;
 /// during the run (a noisy VM) affects them alike.
 const ROUNDS: usize = 20;
 
-/// One path being measured, and what its turns gathered.
+/// One path being measured, and what its turns gathered. The block is any
+/// closure that processes one block (a CLAP instance through the test host,
+/// a prepared VST3 `process` call, a ping-pong round), so that every
+/// format is measured and paced by the same code.
 struct Lane<'a> {
+    format: Format,
     path: Path,
     block: Box<Block<'a>>,
     /// The process whose CPU time is counted with this path.
@@ -211,8 +234,14 @@ struct Lane<'a> {
 }
 
 impl<'a> Lane<'a> {
-    fn new(path: Path, other_pid: Option<u32>, block: impl FnMut(i64) -> Res<bool> + 'a) -> Self {
+    fn new(
+        format: Format,
+        path: Path,
+        other_pid: Option<u32>,
+        block: impl FnMut(i64) -> Res<bool> + 'a,
+    ) -> Self {
         Self {
+            format,
             path,
             block: Box::new(block),
             other_pid,
@@ -266,6 +295,7 @@ impl<'a> Lane<'a> {
 
 /// What one lane measured.
 struct Measured {
+    format: Format,
     path: Path,
     time: Summary,
     cpu: CpuPerBlock,
@@ -321,6 +351,7 @@ fn measure(
             let blocks = lane.samples.len().max(1) as f64;
             let other_us = lane.other_cpu.map(|t| t.as_secs_f64() * 1e6 / blocks);
             Measured {
+                format: lane.format,
                 path: lane.path,
                 time: Summary::of(&mut lane.samples),
                 cpu: CpuPerBlock {
@@ -344,7 +375,7 @@ fn started(lib: &PluginLibrary, id: &str) -> Res<Instance> {
     Ok(inst)
 }
 
-fn my_hosts() -> HashSet<u32> {
+pub fn my_hosts() -> HashSet<u32> {
     host_processes_of(std::process::id()).into_iter().collect()
 }
 
@@ -434,22 +465,116 @@ fn gain_block(inst: &mut Instance, frames: u32) -> impl FnMut(i64) -> Res<bool> 
     }
 }
 
-/// Direct, bridged and ping-pong, for every block size, in both pacings.
+/// The CLAP instances of the per-block tables, started.
+struct ClapLanes {
+    direct: Instance,
+    default: Instance,
+    host: u32,
+    /// The default bridged copy's audio region (for the handoff legs).
+    region: ShmRegion,
+    early: Instance,
+    early_host: u32,
+    socket: Instance,
+    socket_host: u32,
+    pp: PingPong,
+}
+
+impl ClapLanes {
+    fn start(direct_lib: &PluginLibrary, bridged: &BridgedLibs) -> Res<Self> {
+        let direct = started(direct_lib, GAIN)?;
+        let id = bridged_id(GAIN);
+        let regions_before = audio_region_fds();
+        let (default, host) = started_bridged(bridged.default, &id)?;
+        let region = open_new_region(&regions_before)?;
+        let (early, early_host) = started_bridged(bridged.early_wake, &id)?;
+        let (socket, socket_host) = started_bridged(bridged.socket_sync, &id)?;
+        Ok(Self {
+            direct,
+            default,
+            host,
+            region,
+            early,
+            early_host,
+            socket,
+            socket_host,
+            pp: PingPong::spawn()?,
+        })
+    }
+
+    /// The lanes of one block size; the default bridged lane records its
+    /// handoff legs in `legs`.
+    fn lanes<'a>(&'a mut self, frames: u32, legs: &'a mut Vec<[u64; 3]>) -> Vec<Lane<'a>> {
+        let Self {
+            direct,
+            default,
+            host,
+            region,
+            early,
+            early_host,
+            socket,
+            socket_host,
+            pp,
+        } = self;
+        let c = region.control();
+        let pp_pid = pp.pid();
+        let mut bridged_run = gain_block(default, frames);
+        vec![
+            Lane::new(Format::Clap, Path::Direct, None, gain_block(direct, frames)),
+            Lane::new(Format::Clap, Path::Bridged, Some(*host), move |steady| {
+                let ok = bridged_run(steady)?;
+                let end = monotonic_ns();
+                let ld = |w: &std::sync::atomic::AtomicU64| w.load(Ordering::Relaxed);
+                let (rung, arrived, answered) =
+                    (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
+                legs.push([
+                    arrived.saturating_sub(rung),
+                    answered.saturating_sub(arrived),
+                    end.saturating_sub(answered),
+                ]);
+                Ok(ok)
+            }),
+            Lane::new(
+                Format::Clap,
+                Path::BridgedEarlyWake,
+                Some(*early_host),
+                gain_block(early, frames),
+            ),
+            Lane::new(
+                Format::Clap,
+                Path::SocketSync,
+                Some(*socket_host),
+                gain_block(socket, frames),
+            ),
+            Lane::new(Format::Clap, Path::PingPong, Some(pp_pid), |_| {
+                Ok(pp.round_trip()?)
+            }),
+        ]
+    }
+
+    fn audits(&self) -> Vec<Audit> {
+        [
+            (Path::Bridged, &self.default),
+            (Path::BridgedEarlyWake, &self.early),
+            (Path::SocketSync, &self.socket),
+        ]
+        .into_iter()
+        .filter_map(|(path, inst)| Some((Format::Clap, path, inst.audio_audit()?)))
+        .collect()
+    }
+}
+
+/// Direct, bridged and ping-pong (CLAP) and direct and bridged (VST3), for
+/// every block size, in both pacings. All lanes of one block size and
+/// pacing take turns, so the CLAP and VST3 rows see the same machine.
 pub fn per_block(
-    direct_lib: &PluginLibrary,
-    bridged: &BridgedLibs,
+    clap: Option<(&PluginLibrary, &BridgedLibs)>,
+    vst3: Option<&Vst3Gains>,
     budget: &Budget,
     only: &Only,
 ) -> Res<(Vec<BlockRun>, Vec<Audit>)> {
-    let mut direct = started(direct_lib, GAIN)?;
-    let id = bridged_id(GAIN);
-    let regions_before = audio_region_fds();
-    let (mut default, host) = started_bridged(bridged.default, &id)?;
-    let region = open_new_region(&regions_before)?;
-    let (mut early, early_host) = started_bridged(bridged.early_wake, &id)?;
-    let (mut socket, socket_host) = started_bridged(bridged.socket_sync, &id)?;
-    let mut pp = PingPong::spawn()?;
-    let pp_pid = pp.pid();
+    let mut clap = clap
+        .map(|(direct, bridged)| ClapLanes::start(direct, bridged))
+        .transpose()?;
     let mut runs = Vec::new();
     let pacings: &[Pacing] = if only.paced {
         &[Pacing::Daw]
@@ -459,61 +584,48 @@ pub fn per_block(
     for &pacing in pacings {
         for &frames in only.frames.as_deref().unwrap_or(&FRAMES) {
             progress(&format!("per block: {pacing:?}, {frames} frames"));
-            pp.take_counts();
             let mut legs: Vec<[u64; 3]> = Vec::new();
-            let c = region.control();
-            let mut bridged_run = gain_block(&mut default, frames);
-            let lanes = vec![
-                Lane::new(Path::Direct, None, gain_block(&mut direct, frames)),
-                Lane::new(Path::Bridged, Some(host), |steady| {
-                    let ok = bridged_run(steady)?;
-                    let end = monotonic_ns();
-                    let ld = |w: &std::sync::atomic::AtomicU64| w.load(Ordering::Relaxed);
-                    let (rung, arrived, answered) =
-                        (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
-                    legs.push([
-                        arrived.saturating_sub(rung),
-                        answered.saturating_sub(arrived),
-                        end.saturating_sub(answered),
-                    ]);
-                    Ok(ok)
-                }),
-                Lane::new(
-                    Path::BridgedEarlyWake,
-                    Some(early_host),
-                    gain_block(&mut early, frames),
-                ),
-                Lane::new(
-                    Path::SocketSync,
-                    Some(socket_host),
-                    gain_block(&mut socket, frames),
-                ),
-                Lane::new(Path::PingPong, Some(pp_pid), |_| Ok(pp.round_trip()?)),
-            ];
+            let mut lanes = Vec::new();
+            if let Some(c) = clap.as_mut() {
+                c.pp.take_counts();
+                lanes.extend(c.lanes(frames, &mut legs));
+            }
+            if let Some(v) = vst3 {
+                lanes.push(Lane::new(
+                    Format::Vst3,
+                    Path::Direct,
+                    None,
+                    v.direct.block(frames),
+                ));
+                lanes.push(Lane::new(
+                    Format::Vst3,
+                    Path::Bridged,
+                    v.bridged.host,
+                    v.bridged.block(frames),
+                ));
+            }
             let measured = measure(frames, pacing, budget, lanes)?;
-            let (rounds, woke) = pp.take_counts();
+            let (rounds, woke) = clap.as_mut().map_or((0, 0), |c| c.pp.take_counts());
             for m in measured {
+                let clap_path = |p| m.format == Format::Clap && m.path == p;
                 runs.push(BlockRun {
+                    format: m.format,
                     frames,
                     pacing,
                     path: m.path,
                     time: m.time,
                     cpu: m.cpu,
                     missed: m.missed,
-                    legs: (m.path == Path::Bridged).then(|| legs_p50(&legs, m.time.n)),
-                    woke: (m.path == Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
+                    legs: clap_path(Path::Bridged).then(|| legs_p50(&legs, m.time.n)),
+                    woke: clap_path(Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
                 });
             }
         }
     }
-    let audits = [
-        (Path::Bridged, &default),
-        (Path::BridgedEarlyWake, &early),
-        (Path::SocketSync, &socket),
-    ]
-    .into_iter()
-    .filter_map(|(path, inst)| Some((path, inst.audio_audit()?)))
-    .collect();
+    let mut audits = clap.as_ref().map(ClapLanes::audits).unwrap_or_default();
+    if let Some(counts) = vst3.and_then(|v| v.bridged.audit()) {
+        audits.push((Format::Vst3, Path::Bridged, counts));
+    }
     Ok((runs, audits))
 }
 
