@@ -289,14 +289,17 @@ fn formats_table(r: &Results) -> Table {
 
 /// The bridged block split into the legs the region's timestamps show.
 fn legs_table(r: &Results) -> Table {
-    let rows = r
-        .blocks
-        .iter()
+    // CLAP's rows first, then VST3's.
+    let rows = [Format::Clap, Format::Vst3]
+        .into_iter()
+        .flat_map(|f| r.blocks.iter().filter(move |b| b.format == f))
         .filter_map(|b| {
             let [wake, work, back] = b.legs?;
-            let pacing = match b.pacing {
-                Pacing::BackToBack => "back to back",
-                Pacing::Daw => "paced",
+            let pacing = match (b.pacing, b.format) {
+                (Pacing::BackToBack, Format::Clap) => "back to back",
+                (Pacing::Daw, Format::Clap) => "paced",
+                (Pacing::BackToBack, Format::Vst3) => "back to back, VST3 gain",
+                (Pacing::Daw, Format::Vst3) => "paced, VST3 gain",
             };
             let rest = b.time.p50 - wake - work - back;
             Some(vec![

@@ -157,7 +157,7 @@ pub struct BlockRun {
     /// Blocks that came back silent (the bridge's answer to a missed
     /// deadline) or, for the ping-pong, unanswered in time.
     pub missed: usize,
-    /// Bridged (default policy) only: p50 in µs of the three legs of a
+    /// Bridged (default policy, either format) only: p50 in µs of the three legs of a
     /// handoff, from the region's timestamps: ring → host awake, host
     /// awake → host answered, host answered → call returned.
     pub legs: Option<[f64; 3]>,
@@ -382,7 +382,7 @@ pub fn my_hosts() -> HashSet<u32> {
 /// Like [`started`], for a bridged plugin; also returns the pid of the host
 /// process it spawned.
 /// This process's descriptors of bridge audio regions.
-fn audio_region_fds() -> HashSet<i32> {
+pub fn audio_region_fds() -> HashSet<i32> {
     std::fs::read_dir("/proc/self/fd")
         .map(|d| {
             d.filter_map(|e| {
@@ -400,7 +400,7 @@ fn audio_region_fds() -> HashSet<i32> {
 
 /// A read-only view of the audio region a bridged instance created, to
 /// read the handoff timestamps the bridge and host leave there.
-fn open_new_region(before: &HashSet<i32>) -> Res<ShmRegion> {
+pub fn open_new_region(before: &HashSet<i32>) -> Res<ShmRegion> {
     let new: Vec<i32> = audio_region_fds().difference(before).copied().collect();
     let [fd] = new[..] else {
         return Err(format!("expected one new audio region, found {new:?}").into());
@@ -414,6 +414,28 @@ fn open_new_region(before: &HashSet<i32>) -> Res<ShmRegion> {
         max_frames: MAX_FRAMES,
     })?;
     Ok(ShmRegion::open(dup, &layout)?)
+}
+
+/// `block`, recording after each call the three legs of its handoff from
+/// the timestamps the bridge and the host left in `region`.
+fn with_legs<'a>(
+    mut block: impl FnMut(i64) -> Res<bool> + 'a,
+    region: &'a ShmRegion,
+    legs: &'a mut Vec<[u64; 3]>,
+) -> impl FnMut(i64) -> Res<bool> + 'a {
+    let c = region.control();
+    move |steady| {
+        let ok = block(steady)?;
+        let end = monotonic_ns();
+        let ld = |w: &std::sync::atomic::AtomicU64| w.load(Ordering::Relaxed);
+        let (rung, arrived, answered) = (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
+        legs.push([
+            arrived.saturating_sub(rung),
+            answered.saturating_sub(arrived),
+            end.saturating_sub(answered),
+        ]);
+        Ok(ok)
+    }
 }
 
 /// p50 of each handoff leg over the last `n` blocks, in µs.
@@ -515,24 +537,15 @@ impl ClapLanes {
             socket_host,
             pp,
         } = self;
-        let c = region.control();
         let pp_pid = pp.pid();
-        let mut bridged_run = gain_block(default, frames);
         vec![
             Lane::new(Format::Clap, Path::Direct, None, gain_block(direct, frames)),
-            Lane::new(Format::Clap, Path::Bridged, Some(*host), move |steady| {
-                let ok = bridged_run(steady)?;
-                let end = monotonic_ns();
-                let ld = |w: &std::sync::atomic::AtomicU64| w.load(Ordering::Relaxed);
-                let (rung, arrived, answered) =
-                    (ld(&c.rung_ns), ld(&c.arrived_ns), ld(&c.answered_ns));
-                legs.push([
-                    arrived.saturating_sub(rung),
-                    answered.saturating_sub(arrived),
-                    end.saturating_sub(answered),
-                ]);
-                Ok(ok)
-            }),
+            Lane::new(
+                Format::Clap,
+                Path::Bridged,
+                Some(*host),
+                with_legs(gain_block(default, frames), region, legs),
+            ),
             Lane::new(
                 Format::Clap,
                 Path::BridgedEarlyWake,
@@ -585,6 +598,7 @@ pub fn per_block(
         for &frames in only.frames.as_deref().unwrap_or(&FRAMES) {
             progress(&format!("per block: {pacing:?}, {frames} frames"));
             let mut legs: Vec<[u64; 3]> = Vec::new();
+            let mut vst3_legs: Vec<[u64; 3]> = Vec::new();
             let mut lanes = Vec::new();
             if let Some(c) = clap.as_mut() {
                 c.pp.take_counts();
@@ -597,17 +611,26 @@ pub fn per_block(
                     None,
                     v.direct.block(frames),
                 ));
-                lanes.push(Lane::new(
-                    Format::Vst3,
-                    Path::Bridged,
-                    v.bridged.host,
-                    v.bridged.block(frames),
-                ));
+                let bridged = v.bridged.block(frames);
+                lanes.push(match &v.bridged.region {
+                    Some(region) => Lane::new(
+                        Format::Vst3,
+                        Path::Bridged,
+                        v.bridged.host,
+                        with_legs(bridged, region, &mut vst3_legs),
+                    ),
+                    None => Lane::new(Format::Vst3, Path::Bridged, v.bridged.host, bridged),
+                });
             }
             let measured = measure(frames, pacing, budget, lanes)?;
             let (rounds, woke) = clap.as_mut().map_or((0, 0), |c| c.pp.take_counts());
             for m in measured {
                 let clap_path = |p| m.format == Format::Clap && m.path == p;
+                let legs = match m.format {
+                    Format::Clap => &legs,
+                    Format::Vst3 => &vst3_legs,
+                };
+                let has_legs = m.path == Path::Bridged && !legs.is_empty();
                 runs.push(BlockRun {
                     format: m.format,
                     frames,
@@ -616,7 +639,7 @@ pub fn per_block(
                     time: m.time,
                     cpu: m.cpu,
                     missed: m.missed,
-                    legs: clap_path(Path::Bridged).then(|| legs_p50(&legs, m.time.n)),
+                    legs: has_legs.then(|| legs_p50(legs, m.time.n)),
                     woke: clap_path(Path::PingPong).then(|| woke as f64 / rounds.max(1) as f64),
                 });
             }

@@ -3,7 +3,10 @@
 //! parameter lists and process context are prepared once, and every block
 //! is one `IAudioProcessor::process` call on them, without allocating.
 
-use crate::scenarios::{my_hosts, Res, MAX_FRAMES, SAMPLE_RATE};
+use crate::scenarios::{
+    audio_region_fds, my_hosts, open_new_region, progress, Res, MAX_FRAMES, SAMPLE_RATE,
+};
+use bulkhead_common::shm::ShmRegion;
 use bulkhead_tests::vst3::Vst3Plugin;
 use bulkhead_tests::AudioAuditCounts;
 use bulkhead_vst3_support::bridged::bundle_library;
@@ -23,6 +26,9 @@ pub struct Vst3Gain {
     bundle: PathBuf,
     /// The `bulkhead-host` process behind a bridged bundle.
     pub host: Option<u32>,
+    /// A view of the bridged instance's audio region, for the handoff
+    /// legs (`None` direct, or if the region was not found).
+    pub region: Option<ShmRegion>,
 }
 
 fn ok(call: &str, r: tresult) -> Res<()> {
@@ -38,9 +44,17 @@ impl Vst3Gain {
     /// bridged bundle, whose new host process is looked up.
     pub fn open(bundle: &Path, bridged: bool) -> Res<Self> {
         let before = my_hosts();
+        let regions_before = audio_region_fds();
         let mut plugin = Vst3Plugin::open(bundle, None)
             .map_err(|e| format!("opening {}: {e}", bundle.display()))?;
         start_realtime(&mut plugin).map_err(|e| format!("activating {}: {e}", bundle.display()))?;
+        let region = if bridged {
+            open_new_region(&regions_before)
+                .map_err(|e| progress(&format!("VST3 handoff legs not recorded: {e}")))
+                .ok()
+        } else {
+            None
+        };
         let host = if bridged {
             let new: Vec<u32> = my_hosts().difference(&before).copied().collect();
             match new[..] {
@@ -60,6 +74,7 @@ impl Vst3Gain {
             plugin,
             bundle: bundle.to_path_buf(),
             host,
+            region,
         })
     }
 
