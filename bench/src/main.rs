@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: bulkhead-bench [--quick] [--markdown] [--frames N,N..] [--paced] [--per-block] [--clap|--vst3] [--state]
-  --quick        a smoke run (about 30 s) instead of the full one (about 4 min)
+  --quick        a smoke run (about 30 s) instead of the full one (about 6 min)
   --markdown     also print the results as markdown (for BENCHMARKS.md)
   --frames LIST  per-block rows only for these block sizes (default 32,64,128,512,4096)
   --paced        per-block rows only paced like an audio callback (not back to back)
