@@ -39,14 +39,10 @@ pub enum Outcome {
 
 /// The libraries and host copies are made from.
 pub struct Install {
-    /// What CLAP copies are: the shim where it finds the bridge, else the
-    /// bridge.
+    /// What copies are (CLAP files and VST3 bundles' libraries): the shim
+    /// where it finds the bridge, else the bridge.
     pub library: PathBuf,
     pub library_bytes: Vec<u8>,
-    /// The whole bridge library: what VST3 bundles hold (the shim has no
-    /// VST3 entry points).
-    pub bridge: PathBuf,
-    pub bridge_bytes: Vec<u8>,
     pub host: PathBuf,
 }
 
@@ -70,17 +66,9 @@ impl Install {
         });
         let library_bytes =
             std::fs::read(&library).map_err(CliError::io("cannot read", &library))?;
-        let bridge = prefix.join(layout::BRIDGE_FILE);
-        let bridge_bytes = if shim {
-            std::fs::read(&bridge).map_err(CliError::io("cannot read", &bridge))?
-        } else {
-            library_bytes.clone()
-        };
         Ok(Self {
             library,
             library_bytes,
-            bridge,
-            bridge_bytes,
             host: prefix.join(layout::HOST_FILE),
         })
     }

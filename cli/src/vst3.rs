@@ -1,7 +1,7 @@
 //! VST3 bundles in `sync` and `status`: a bridged bundle
 //! `~/.vst3/bulkhead/<rel>/Foo.vst3` holds `Contents/<arch>-linux/Foo.so`
-//! (a copy of the whole bridge library: the shim has no VST3 entry points
-//! yet), its manifest beside it naming the real bundle, and
+//! (the small shim where it finds the installed bridge, else a copy of the
+//! whole bridge library, as for CLAP copies), its manifest beside it naming the real bundle, and
 //! `Contents/Resources/moduleinfo.json` listing the bridged classes; the
 //! real module's classes are in the bridge's cache, so a DAW listing the
 //! bundle's factory starts no host process.
@@ -42,7 +42,7 @@ pub fn staleness(install: &Install, real: &Path, dest: &Path) -> Vec<String> {
     let lib = bundle_library(dest);
     let mut why = Vec::new();
     match std::fs::read(&lib) {
-        Ok(b) if b == install.bridge_bytes => {}
+        Ok(b) if b == install.library_bytes => {}
         Ok(_) => why.push("the bundle's library is an older bridge".to_string()),
         Err(_) => return vec!["no copy yet".into()],
     }
@@ -99,12 +99,12 @@ pub fn write_bundle(
     let old = Manifest::load_for(&lib).ok();
     // As for CLAP copies: the library is rewritten when the real plugin
     // changed too, so a DAW keying its cache on the file's mtime rescans.
-    let same_bytes = std::fs::read(&lib).is_ok_and(|b| b == install.bridge_bytes);
+    let same_bytes = std::fs::read(&lib).is_ok_and(|b| b == install.library_bytes);
     let cache_fresh = old.as_ref().is_some_and(|m| {
         manifest_names(m, real, &install.host) && m.fresh_vst3_classes().is_some()
     });
     if !same_bytes || !cache_fresh {
-        replace_file(&install.bridge, &lib)?;
+        replace_file(&install.library, &lib)?;
     }
     let names_right = old
         .as_ref()

@@ -125,10 +125,10 @@ fn sync_bridges_vst3_bundles_a_daw_lists_without_a_host_and_runs_bit_identical()
     assert!(!rig.vst3_out().join(VST3_NOT_A_PLUGIN).exists());
     assert!(!rig.clap_out().exists(), "no CLAP folder was added");
 
-    // Each bundle: the installed bridge library as a file of its own, a
-    // manifest naming the real bundle, moduleinfo.json with bridged ids.
-    let bridge =
-        std::fs::read(rig.home.join(".local/share/bulkhead/libbulkhead_bridge.so")).unwrap();
+    // Each bundle: the installed shim (it finds the bridge installed in the
+    // standard place) as a file of its own, a manifest naming the real
+    // bundle, moduleinfo.json with bridged ids.
+    let bridge = std::fs::read(rig.home.join(".local/share/bulkhead/libbulkhead_shim.so")).unwrap();
     let mut inodes = std::collections::BTreeSet::new();
     for (_, rel) in CLI_VST3_SAMPLES {
         let real = plugins.join(rel);

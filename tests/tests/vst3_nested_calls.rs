@@ -41,7 +41,11 @@ fn a_host_call_reaches_the_daw_which_calls_the_plugin_again() {
 
     let t = Instant::now();
     p.set_param_value(0, 0.1).unwrap();
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        t.elapsed()
+    );
     let seen = seen.lock().unwrap().clone();
     assert_eq!(
         seen,
