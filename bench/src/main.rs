@@ -211,7 +211,15 @@ fn run(quick: bool, markdown: bool, only: &scenarios::Only) -> Res<()> {
             },
         )?;
         scratch.0.push(crash_dir);
-        let r = state_recovery::run(&big, &big_bridged, &crashable, quick)?;
+        let (plain, plain_dir) = bridged_with(
+            "bigstate",
+            Policy {
+                max_crashes: 1_000,
+                ..Policy::default()
+            },
+        )?;
+        scratch.0.push(plain_dir);
+        let r = state_recovery::run(&big, &big_bridged, [&crashable, &plain], quick)?;
         state_recovery::print(&r);
         return Ok(());
     }
