@@ -36,7 +36,7 @@ impl AudioOp {
 /// Values of [`Control::status`] beyond what the operation itself returns.
 pub mod status {
     /// The host found the request garbled (see [`super::Control::fault`])
-    /// and did not act on it. Neither a `clap_process_status` nor a bool.
+    /// and did not act on it. No format's block result nor a bool.
     pub const INVALID_REQUEST: i32 = -1;
 }
 
@@ -73,7 +73,8 @@ pub struct Control {
     pub has_transport: AtomicU32,
     pub in_events_len: AtomicU32,
     pub out_events_len: AtomicU32,
-    /// `clap_process_status` returned by the plugin, or a bool for other ops.
+    /// The block's result in the plugin's format (a `clap_process_status`;
+    /// a VST3 `tresult` in 0..=4), or a bool for other ops.
     pub status: AtomicI32,
     pub callbacks: AtomicU32,
     /// The plugin's tail in frames, refreshed after every block.

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// Bytes reserved for a block's input events, and again for its output
 /// events.
 pub const EVENT_AREA_LEN: usize = 512 * 1024;
-/// Bytes reserved for a `clap_event_transport`.
+/// Bytes reserved for the block's transport in the plugin's format (a
+/// `clap_event_transport`, a VST3 `ProcessContext`).
 pub const TRANSPORT_AREA_LEN: usize = 256;
 /// Largest block a region is sized for.
 pub const MAX_BLOCK_FRAMES: u32 = 1 << 16;
