@@ -19,7 +19,21 @@ pub fn hosts_dir() -> PathBuf {
 /// returns the venv's Python; panics with the script's output when it
 /// cannot install the hosts.
 pub fn install_real_hosts() -> PathBuf {
+    // One setup at a time: two tests of one binary (or two test processes)
+    // installing into a fresh venv at once break each other's install.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|p| p.into_inner());
     let venv = workspace().join("target").join("vst3-hosts-venv");
+    let lock_path = workspace().join("target").join("vst3-hosts-venv.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock_path.display()));
+    // SAFETY: flock on a descriptor we own; released when `lock` closes.
+    let locked = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "cannot lock {}", lock_path.display());
     let script = hosts_dir().join("setup.sh");
     let out = Command::new("sh")
         .arg(&script)
