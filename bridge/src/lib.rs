@@ -20,3 +20,20 @@ pub use error::BridgeError;
 #[global_allocator]
 static ALLOCATOR: bulkhead_common::alloc_audit::AuditedAllocator =
     bulkhead_common::alloc_audit::AuditedAllocator;
+
+/// The file this library was loaded from (a bridged copy's own path when
+/// the copy is the bridge itself).
+pub fn library_path() -> Option<std::path::PathBuf> {
+    // SAFETY: a zeroed Dl_info is a valid out-parameter.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: the address is a function of this library; `info` is ours.
+    let ok = unsafe { libc::dladdr(library_path as *const std::ffi::c_void, &mut info) };
+    if ok == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dladdr returned a C string naming the object.
+    let path = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    Some(std::path::PathBuf::from(
+        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
+    ))
+}

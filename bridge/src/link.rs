@@ -177,4 +177,36 @@ impl Link {
             }
         }
     }
+
+    /// The audit counts of this library and of the host serving this
+    /// object (see `bulkhead_common::alloc_audit`); whether there were host
+    /// counts (an active audio region).
+    pub fn audit_counts(&self) -> (bulkhead_common::alloc_audit::AudioAuditCounts, bool) {
+        use bulkhead_common::alloc_audit;
+        let mut counts = alloc_audit::AudioAuditCounts {
+            bridge_sections: alloc_audit::sections(),
+            bridge_allocations: alloc_audit::allocations(),
+            ..Default::default()
+        };
+        let region = self.region.lock().ok().and_then(|r| r.clone());
+        if let Some(region) = &region {
+            let c = region.control();
+            counts.host_sections = c.host_sections.load(Ordering::Relaxed);
+            counts.host_allocations = c.host_allocations.load(Ordering::Relaxed);
+        }
+        (counts, region.is_some())
+    }
+
+    /// Why the object gave up on its host, for the supervisor's log: a
+    /// callback flood (`flood` callbacks in a second), else what the audio
+    /// thread found in the region.
+    pub fn fault_reason(&self, flood: Option<u64>) -> Option<String> {
+        flood
+            .map(|n| format!("{n} callbacks within one second"))
+            .or_else(|| {
+                self.audio
+                    .take_fault()
+                    .map(|f| format!("audio region: {f}"))
+            })
+    }
 }

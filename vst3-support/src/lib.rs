@@ -9,6 +9,7 @@
 //! | [`bridged`] | bridged bundles: class ids and names, moduleinfo, library and manifest |
 //! | [`block`] | the VST3 codec of the audio region: events and parameter queues in an event area, the process context |
 //! | [`com`] | the thin COM layer: the entry guard, out-parameter writes, `queryInterface` helpers, interface names |
+//! | [`records`] | the protocol's message and attribute records ⇄ local objects |
 //! | [`strings`] | UTF-8 ⇄ `char8`/`char16` fixed arrays |
 //! | [`stream`] | [`MemoryStream`]: `IBStream` + `ISizeableStream` + `IStreamAttributes` |
 //! | [`attributes`] | [`AttributeList`]: `IAttributeList`, enumerable from Rust |
@@ -43,6 +44,7 @@ pub mod message;
 pub mod module;
 pub mod moduleinfo;
 pub mod params;
+pub mod records;
 pub mod stream;
 pub mod strings;
 

@@ -158,20 +158,7 @@ fn close_bundle(factory: *const BundleFactory) {
 
 /// The directory this library was loaded from.
 pub fn library_dir() -> Option<PathBuf> {
-    // SAFETY: a zeroed Dl_info is a valid out-parameter; the address is a
-    // function of this library.
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let ok = unsafe { libc::dladdr(library_dir as *const c_void, &mut info) };
-    if ok == 0 || info.dli_fname.is_null() {
-        return None;
-    }
-    // SAFETY: dladdr returned a C string naming the object.
-    let path = unsafe { CStr::from_ptr(info.dli_fname) };
-    let path = PathBuf::from(
-        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
-    );
-    std::fs::canonicalize(path)
+    std::fs::canonicalize(crate::library_path()?)
         .ok()?
         .parent()
         .map(Path::to_path_buf)

@@ -188,15 +188,7 @@ impl Member for Inner {
     }
 
     fn take_fault(&self) -> Option<String> {
-        let flood = Inner::lock(&self.flood)
-            .take()
-            .map(|n| format!("{n} callbacks within one second"));
-        flood.or_else(|| {
-            self.link
-                .audio
-                .take_fault()
-                .map(|f| format!("audio region: {f}"))
-        })
+        self.link.fault_reason(Inner::lock(&self.flood).take())
     }
 
     fn tick(&self) {

@@ -28,6 +28,33 @@ pub fn entry<T>(object: &Object, fail: T, f: impl FnOnce(&Arc<Remote>) -> T) -> 
     })
 }
 
+/// Writes item `index` of `items`, filled in by `fill`, through the DAW's
+/// out-parameter `out`: the one shape of every `get…Info(index, info)`.
+/// `kInvalidArgument` for an index out of range or a null `out`.
+///
+/// # Safety
+/// `out` must be null or writable; `T` must be plain data (all-zero is a
+/// value).
+pub unsafe fn write_item<R, T>(
+    items: &[R],
+    index: int32,
+    out: *mut T,
+    fill: impl FnOnce(&R, &mut T),
+) -> tresult {
+    let Some(item) = usize::try_from(index).ok().and_then(|i| items.get(i)) else {
+        return kInvalidArgument;
+    };
+    // SAFETY: plain data by contract.
+    let mut value: T = unsafe { std::mem::zeroed() };
+    fill(item, &mut value);
+    // SAFETY: null or writable by contract.
+    if unsafe { write_out(out, value) } {
+        kResultOk
+    } else {
+        kInvalidArgument
+    }
+}
+
 /// The audio layout of the component as configured now: the channel count
 /// of every audio bus, and the largest block.
 pub fn active_layout(remote: &Remote) -> Option<AudioLayout> {
@@ -162,25 +189,21 @@ impl IComponentTrait for Object {
     ) -> tresult {
         entry(self, kInvalidArgument, |r| {
             let buses = buses(r);
-            let Some(b) = usize::try_from(index)
-                .ok()
-                .and_then(|i| buses.of(media_type, dir).get(i))
-            else {
-                return kInvalidArgument;
-            };
-            // SAFETY: plain data; all-zero is a value.
-            let mut info: BusInfo = unsafe { std::mem::zeroed() };
-            info.mediaType = b.media_type;
-            info.direction = b.direction;
-            info.channelCount = b.channel_count;
-            copy_wstring(&b.name, &mut info.name);
-            info.busType = b.bus_type;
-            info.flags = b.flags;
-            // SAFETY: the DAW passes a writable BusInfo.
-            if unsafe { write_out(bus, info) } {
-                kResultOk
-            } else {
-                kInvalidArgument
+            // SAFETY: the DAW passes a writable BusInfo, plain data.
+            unsafe {
+                write_item(
+                    buses.of(media_type, dir),
+                    index,
+                    bus,
+                    |b, info: &mut BusInfo| {
+                        info.mediaType = b.media_type;
+                        info.direction = b.direction;
+                        info.channelCount = b.channel_count;
+                        copy_wstring(&b.name, &mut info.name);
+                        info.busType = b.bus_type;
+                        info.flags = b.flags;
+                    },
+                )
             }
         })
     }

@@ -2,7 +2,7 @@
 //! Parameter infos, units and program lists are cached (the last answers
 //! while the host is down); values the DAW sets are kept for a restore.
 
-use super::component::entry;
+use super::component::{entry, write_item};
 use super::proxy::{lock, Object, Remote};
 use super::state;
 use bulkhead_common::bulk::{Blob, Bulk};
@@ -164,24 +164,18 @@ impl IEditControllerTrait for Object {
     unsafe fn getParameterInfo(&self, index: int32, info: *mut ParameterInfo) -> tresult {
         entry(self, kInvalidArgument, |r| {
             let params = params(r);
-            let Some(p) = usize::try_from(index).ok().and_then(|i| params.get(i)) else {
-                return kInvalidArgument;
-            };
-            // SAFETY: plain data; all-zero is a value.
-            let mut out: ParameterInfo = unsafe { std::mem::zeroed() };
-            out.id = p.id;
-            copy_wstring(&p.title, &mut out.title);
-            copy_wstring(&p.short_title, &mut out.shortTitle);
-            copy_wstring(&p.units, &mut out.units);
-            out.stepCount = p.step_count;
-            out.defaultNormalizedValue = p.default_normalized;
-            out.unitId = p.unit_id;
-            out.flags = p.flags;
-            // SAFETY: the DAW passes a writable info.
-            if unsafe { write_out(info, out) } {
-                kResultOk
-            } else {
-                kInvalidArgument
+            // SAFETY: the DAW passes a writable ParameterInfo, plain data.
+            unsafe {
+                write_item(&params, index, info, |p, out: &mut ParameterInfo| {
+                    out.id = p.id;
+                    copy_wstring(&p.title, &mut out.title);
+                    copy_wstring(&p.short_title, &mut out.shortTitle);
+                    copy_wstring(&p.units, &mut out.units);
+                    out.stepCount = p.step_count;
+                    out.defaultNormalizedValue = p.default_normalized;
+                    out.unitId = p.unit_id;
+                    out.flags = p.flags;
+                })
             }
         })
     }
@@ -392,20 +386,14 @@ impl IUnitInfoTrait for Object {
     unsafe fn getUnitInfo(&self, index: int32, info: *mut UnitInfo) -> tresult {
         entry(self, kInvalidArgument, |r| {
             let units = units(r);
-            let Some(u) = usize::try_from(index).ok().and_then(|i| units.get(i)) else {
-                return kInvalidArgument;
-            };
-            // SAFETY: plain data; all-zero is a value.
-            let mut out: UnitInfo = unsafe { std::mem::zeroed() };
-            out.id = u.id;
-            out.parentUnitId = u.parent_unit_id;
-            copy_wstring(&u.name, &mut out.name);
-            out.programListId = u.program_list_id;
-            // SAFETY: the DAW passes a writable info.
-            if unsafe { write_out(info, out) } {
-                kResultOk
-            } else {
-                kInvalidArgument
+            // SAFETY: the DAW passes a writable UnitInfo, plain data.
+            unsafe {
+                write_item(&units, index, info, |u, out: &mut UnitInfo| {
+                    out.id = u.id;
+                    out.parentUnitId = u.parent_unit_id;
+                    copy_wstring(&u.name, &mut out.name);
+                    out.programListId = u.program_list_id;
+                })
             }
         })
     }
@@ -417,19 +405,13 @@ impl IUnitInfoTrait for Object {
     unsafe fn getProgramListInfo(&self, index: int32, info: *mut ProgramListInfo) -> tresult {
         entry(self, kInvalidArgument, |r| {
             let lists = program_lists(r);
-            let Some(l) = usize::try_from(index).ok().and_then(|i| lists.get(i)) else {
-                return kInvalidArgument;
-            };
-            // SAFETY: plain data; all-zero is a value.
-            let mut out: ProgramListInfo = unsafe { std::mem::zeroed() };
-            out.id = l.id;
-            copy_wstring(&l.name, &mut out.name);
-            out.programCount = l.programs.len() as i32;
-            // SAFETY: the DAW passes a writable info.
-            if unsafe { write_out(info, out) } {
-                kResultOk
-            } else {
-                kInvalidArgument
+            // SAFETY: the DAW passes a writable ProgramListInfo, plain data.
+            unsafe {
+                write_item(&lists, index, info, |l, out: &mut ProgramListInfo| {
+                    out.id = l.id;
+                    copy_wstring(&l.name, &mut out.name);
+                    out.programCount = l.programs.len() as i32;
+                })
             }
         })
     }
@@ -633,27 +615,26 @@ impl INoteExpressionControllerTrait for Object {
     ) -> tresult {
         entry(self, kInvalidArgument, |r| {
             let infos = r.query(proto::GetNoteExpressionInfos { bus, channel }, Vec::new());
-            let Some(n) = usize::try_from(index).ok().and_then(|i| infos.get(i)) else {
-                return kInvalidArgument;
-            };
-            // SAFETY: plain data; all-zero is a value.
-            let mut out: NoteExpressionTypeInfo = unsafe { std::mem::zeroed() };
-            out.typeId = n.type_id;
-            copy_wstring(&n.title, &mut out.title);
-            copy_wstring(&n.short_title, &mut out.shortTitle);
-            copy_wstring(&n.units, &mut out.units);
-            out.unitId = n.unit_id;
-            out.valueDesc.defaultValue = n.default_value;
-            out.valueDesc.minimum = n.minimum;
-            out.valueDesc.maximum = n.maximum;
-            out.valueDesc.stepCount = n.step_count;
-            out.associatedParameterId = n.associated_parameter_id;
-            out.flags = n.flags;
-            // SAFETY: the DAW passes a writable info.
-            if unsafe { write_out(info, out) } {
-                kResultOk
-            } else {
-                kInvalidArgument
+            // SAFETY: the DAW passes a writable NoteExpressionTypeInfo, plain data.
+            unsafe {
+                write_item(
+                    &infos,
+                    index,
+                    info,
+                    |n, out: &mut NoteExpressionTypeInfo| {
+                        out.typeId = n.type_id;
+                        copy_wstring(&n.title, &mut out.title);
+                        copy_wstring(&n.short_title, &mut out.shortTitle);
+                        copy_wstring(&n.units, &mut out.units);
+                        out.unitId = n.unit_id;
+                        out.valueDesc.defaultValue = n.default_value;
+                        out.valueDesc.minimum = n.minimum;
+                        out.valueDesc.maximum = n.maximum;
+                        out.valueDesc.stepCount = n.step_count;
+                        out.associatedParameterId = n.associated_parameter_id;
+                        out.flags = n.flags;
+                    },
+                )
             }
         })
     }
@@ -762,24 +743,18 @@ impl IKeyswitchControllerTrait for Object {
     ) -> tresult {
         entry(self, kInvalidArgument, |r| {
             let infos = r.query(proto::GetKeyswitchInfos { bus, channel }, Vec::new());
-            let Some(k) = usize::try_from(index).ok().and_then(|i| infos.get(i)) else {
-                return kInvalidArgument;
-            };
-            // SAFETY: plain data; all-zero is a value.
-            let mut out: KeyswitchInfo = unsafe { std::mem::zeroed() };
-            out.typeId = k.type_id;
-            copy_wstring(&k.title, &mut out.title);
-            copy_wstring(&k.short_title, &mut out.shortTitle);
-            out.keyswitchMin = k.keyswitch_min;
-            out.keyswitchMax = k.keyswitch_max;
-            out.keyRemapped = k.key_remapped;
-            out.unitId = k.unit_id;
-            out.flags = k.flags;
-            // SAFETY: the DAW passes a writable info.
-            if unsafe { write_out(info, out) } {
-                kResultOk
-            } else {
-                kInvalidArgument
+            // SAFETY: the DAW passes a writable KeyswitchInfo, plain data.
+            unsafe {
+                write_item(&infos, index, info, |k, out: &mut KeyswitchInfo| {
+                    out.typeId = k.type_id;
+                    copy_wstring(&k.title, &mut out.title);
+                    copy_wstring(&k.short_title, &mut out.shortTitle);
+                    out.keyswitchMin = k.keyswitch_min;
+                    out.keyswitchMax = k.keyswitch_max;
+                    out.keyRemapped = k.key_remapped;
+                    out.unitId = k.unit_id;
+                    out.flags = k.flags;
+                })
             }
         })
     }

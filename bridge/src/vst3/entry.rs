@@ -36,22 +36,6 @@ pub fn object_gone() {
     }
 }
 
-fn own_path() -> Option<PathBuf> {
-    // SAFETY: a zeroed Dl_info is a valid out-parameter; the address is a
-    // function of this library.
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let ok = unsafe { libc::dladdr(own_path as *const c_void, &mut info) };
-    if ok == 0 || info.dli_fname.is_null() {
-        return None;
-    }
-    // SAFETY: dladdr returned a C string naming the object.
-    let path = unsafe { CStr::from_ptr(info.dli_fname) };
-    Some(PathBuf::from(
-        <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(path.to_bytes()),
-    ))
-}
-
 fn list_classes(host: &Path, plugin: &Path) -> Result<ModuleClasses, BridgeError> {
     let process = HostProcess::spawn(host, Some(plugin), None, false, Hooks::none())?;
     Ok(process.call(
@@ -144,7 +128,7 @@ fn factory_for(path: &Path) -> *mut IPluginFactory {
 
 #[no_mangle]
 pub extern "system" fn GetPluginFactory() -> *mut IPluginFactory {
-    ffi_guard(std::ptr::null_mut(), || match own_path() {
+    ffi_guard(std::ptr::null_mut(), || match crate::library_path() {
         Some(p) => {
             pin(&p);
             factory_for(&p)
@@ -184,26 +168,15 @@ pub unsafe extern "C" fn bulkhead_vst3_audio_audit(
     object: *mut c_void,
     out: *mut bulkhead_common::alloc_audit::AudioAuditCounts,
 ) -> bool {
-    use bulkhead_common::alloc_audit;
     ffi_guard(false, || {
         // SAFETY: the caller passes a live interface pointer.
         let Some(o) = (unsafe { ObjectBox::ours(object) }) else {
             return false;
         };
-        let mut counts = alloc_audit::AudioAuditCounts {
-            bridge_sections: alloc_audit::sections(),
-            bridge_allocations: alloc_audit::allocations(),
-            ..Default::default()
-        };
-        let region = lock(&o.data.remote.link.region).clone();
-        if let Some(region) = &region {
-            let c = region.control();
-            counts.host_sections = c.host_sections.load(Ordering::Relaxed);
-            counts.host_allocations = c.host_allocations.load(Ordering::Relaxed);
-        }
+        let (counts, active) = o.data.remote.link.audit_counts();
         // SAFETY: the caller's out-parameter.
         let written = unsafe { write_out(out, counts) };
-        written && region.is_some()
+        written && active
     })
 }
 

@@ -95,15 +95,7 @@ impl Member for Remote {
     }
 
     fn take_fault(&self) -> Option<String> {
-        let flood = lock(&self.flood)
-            .take()
-            .map(|n| format!("{n} callbacks within one second"));
-        flood.or_else(|| {
-            self.link
-                .audio
-                .take_fault()
-                .map(|f| format!("audio region: {f}"))
-        })
+        self.link.fault_reason(lock(&self.flood).take())
     }
 
     fn tick(&self) {

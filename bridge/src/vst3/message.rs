@@ -8,24 +8,14 @@
 //! its id and nothing else across, and says so in the log.
 
 use bulkhead_common::protocol::vst3::types::{AttrRecord, MessageRecord};
-use bulkhead_vst3_support::{AttrValue, AttributeList, Message};
+use bulkhead_vst3_support::{records, Message};
 use vst3::com_scrape_types::{Header, Wrapper};
 use vst3::Steinberg::Vst::{IMessage, IMessageTrait};
 use vst3::{ComPtr, ComWrapper};
 
 /// A local message with the record's id and attributes.
 pub fn to_com(record: &MessageRecord) -> ComPtr<IMessage> {
-    let entries = record.attributes.iter().map(|(k, v)| {
-        let v = match v {
-            AttrRecord::Int(i) => AttrValue::Int(*i),
-            AttrRecord::Float(f) => AttrValue::Float(*f),
-            AttrRecord::String(s) => AttrValue::String(s.clone()),
-            AttrRecord::Binary(b) => AttrValue::Binary(b.clone()),
-        };
-        (k.as_bytes().to_vec(), v)
-    });
-    let message = Message::with(&record.id, AttributeList::from_entries(entries));
-    message
+    records::message_of(record)
         .to_com_ptr::<IMessage>()
         .expect("a Message answers IMessage")
 }
@@ -70,20 +60,7 @@ pub unsafe fn from_com(message: *mut IMessage) -> Option<MessageRecord> {
             message.cast::<Header<Message>>(),
         )
     };
-    let attributes = ours
-        .attributes()
-        .entries()
-        .into_iter()
-        .map(|(k, v)| {
-            let v = match v {
-                AttrValue::Int(i) => AttrRecord::Int(i),
-                AttrValue::Float(f) => AttrRecord::Float(f),
-                AttrValue::String(s) => AttrRecord::String(s),
-                AttrValue::Binary(b) => AttrRecord::Binary(b),
-            };
-            (String::from_utf8_lossy(&k).into_owned(), v)
-        })
-        .collect();
+    let attributes = records::records_of(ours.attributes().entries());
     Some(MessageRecord { id, attributes })
 }
 

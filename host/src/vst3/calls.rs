@@ -3,7 +3,7 @@
 //! or an empty list, as the request's type allows.
 
 use super::audio::{SendAudio, Vst3Audio};
-use super::forward::{entries_of, message_of, Forwarder, OutsidePoint};
+use super::forward::{Forwarder, OutsidePoint};
 use super::{interfaces_of, ActiveAudio, Vst3Object, Vst3Server};
 use bulkhead_common::bulk::{Blob, Bulk};
 use bulkhead_common::protocol::vst3::types::results::{NOT_IMPLEMENTED, OK};
@@ -13,6 +13,7 @@ use bulkhead_common::protocol::{Remote, RemoteError};
 use bulkhead_common::shm::{ShmLayout, ShmRegion};
 use bulkhead_common::InstanceId;
 use bulkhead_vst3_support::com::guid_from_tuid;
+use bulkhead_vst3_support::records::{entries_of, message_of};
 use bulkhead_vst3_support::strings::{copy_cstring, wstring_from_array};
 use bulkhead_vst3_support::vst3::Steinberg::Vst::ChannelContext::*;
 use bulkhead_vst3_support::vst3::Steinberg::Vst::*;

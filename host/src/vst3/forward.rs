@@ -17,16 +17,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bulkhead_common::protocol::vst3::types::{AttrRecord, MessageRecord};
+use bulkhead_common::protocol::vst3::types::MessageRecord;
 use bulkhead_common::protocol::vst3::Vst3Callback;
 use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::InstanceId;
 use bulkhead_vst3_support::com::guard;
+use bulkhead_vst3_support::records::records_of;
 use bulkhead_vst3_support::strings::cstring_from_ptr;
 use bulkhead_vst3_support::vst3::Steinberg::Vst::*;
 use bulkhead_vst3_support::vst3::Steinberg::*;
 use bulkhead_vst3_support::vst3::{Class, ComRef, ComWrapper};
-use bulkhead_vst3_support::{AttrValue, Message};
 
 use super::host_context::HostContext;
 use crate::calls_out;
@@ -245,44 +245,6 @@ impl IProgressTrait for Forwarder {
             self.send(Vst3Callback::ProgressFinish { id })
         })
     }
-}
-
-/// An attribute list's entries in records' form.
-pub fn records_of(entries: Vec<(Vec<u8>, AttrValue)>) -> Vec<(String, AttrRecord)> {
-    entries
-        .into_iter()
-        .map(|(k, v)| {
-            let v = match v {
-                AttrValue::Int(i) => AttrRecord::Int(i),
-                AttrValue::Float(f) => AttrRecord::Float(f),
-                AttrValue::String(s) => AttrRecord::String(s),
-                AttrValue::Binary(b) => AttrRecord::Binary(b),
-            };
-            (String::from_utf8_lossy(&k).into_owned(), v)
-        })
-        .collect()
-}
-
-/// Record values as attribute list entries.
-pub fn entries_of(records: &[(String, AttrRecord)]) -> Vec<(Vec<u8>, AttrValue)> {
-    records
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                AttrRecord::Int(i) => AttrValue::Int(*i),
-                AttrRecord::Float(f) => AttrValue::Float(*f),
-                AttrRecord::String(s) => AttrValue::String(s.clone()),
-                AttrRecord::Binary(b) => AttrValue::Binary(b.clone()),
-            };
-            (k.as_bytes().to_vec(), v)
-        })
-        .collect()
-}
-
-/// A message record as a host `IMessage`.
-pub fn message_of(record: &MessageRecord) -> ComWrapper<Message> {
-    let list = bulkhead_vst3_support::AttributeList::from_entries(entries_of(&record.attributes));
-    Message::with(&record.id, list)
 }
 
 /// The connection point an object is connected to by `ConnectOutside`:
