@@ -810,17 +810,26 @@ pub fn big_state() -> Vec<u8> {
 
 pub struct StateTimes {
     pub bytes: usize,
+    /// The first load into a new instance (its process's heap not grown
+    /// yet; bridged: no pages prepared).
+    pub first_load: Duration,
     pub load: Summary,
     pub save: Summary,
 }
 
-/// Loading and saving `state` on one instance, `runs` times each.
+/// Runs left out before the ones measured: the plugin's first loads grow
+/// its process's heap (fresh pages, faulted in one by one), direct or
+/// bridged, and the bridge prepares pages after the first load.
+const STATE_WARMUP: usize = 3;
+
+/// Loading and saving `state` on one instance, `runs` times each after the
+/// warm-up.
 pub fn state(lib: &PluginLibrary, id: &str, runs: usize, state: &[u8]) -> Res<StateTimes> {
     let mut inst =
         Instance::new(lib, id, HostConfig::default()).map_err(|e| format!("creating {id}: {e}"))?;
     let (mut load, mut save) = (Vec::new(), Vec::new());
-    // One extra, discarded, first run.
-    for run in 0..=runs {
+    let mut first_load = Duration::ZERO;
+    for run in 0..runs + STATE_WARMUP {
         let t = Instant::now();
         inst.load_state(state)
             .map_err(|e| format!("loading state into {id}: {e}"))?;
@@ -833,13 +842,17 @@ pub fn state(lib: &PluginLibrary, id: &str, runs: usize, state: &[u8]) -> Res<St
         if saved.len() != state.len() {
             return Err(format!("{id} saved {} bytes, loaded {}", saved.len(), state.len()).into());
         }
-        if run > 0 {
+        if run == 0 {
+            first_load = loaded;
+        }
+        if run >= STATE_WARMUP {
             load.push(loaded);
             save.push(saved_in);
         }
     }
     Ok(StateTimes {
         bytes: state.len(),
+        first_load,
         load: Summary::of_durations(&load),
         save: Summary::of_durations(&save),
     })

@@ -148,6 +148,11 @@ pub fn print(r: &StateRecovery) {
         ms(r.bridged.load.p50 - r.direct.load.p50),
         ms(r.bridged.save.p50 - r.direct.save.p50)
     );
+    println!(
+        "  first load into a new instance (not in the figures above): direct {:.2} ms, bridged {:.2} ms",
+        r.direct.first_load.as_secs_f64() * 1000.0,
+        r.bridged.first_load.as_secs_f64() * 1000.0
+    );
     for (how, c) in [
         ("spare_host on", &r.crash_spare),
         ("default policy", &r.crash_plain),

@@ -7,14 +7,20 @@ use bulkhead_tests::*;
 const ID: &str = "org.bulkhead.sample.bigstate";
 
 fn big_state() -> Vec<u8> {
+    state_of(16 << 20, 0)
+}
+
+/// A bigstate state with a payload of `len` bytes; `salt` changes every
+/// byte of it and the parameter values.
+fn state_of(len: u32, salt: u32) -> Vec<u8> {
     let mut s = b"BHBIG001".to_vec();
     s.extend_from_slice(&2000u32.to_le_bytes());
     for i in 0..2000u32 {
-        let v = ((i * 37) % 200) as f64 / 100.0 - 1.0;
+        let v = ((i * 37 + salt) % 200) as f64 / 100.0 - 1.0;
         s.extend_from_slice(&v.to_le_bytes());
     }
-    let payload: Vec<u8> = (0..16u32 << 20)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+    let payload: Vec<u8> = (0..len)
+        .map(|i| ((i ^ salt).wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     s.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     s.extend_from_slice(&payload);
@@ -70,6 +76,35 @@ fn sixteen_mib_state_round_trips_both_ways() {
     let mut b = Instance::new(&bridged, &bridged_id, HostConfig::default()).unwrap();
     b.load_state(&saved_direct).unwrap();
     assert!(b.save_state().unwrap() == saved_direct);
+}
+
+/// Loads one after another into one instance, as a DAW changing presets
+/// does: after a large load the bridge reads the next one into pages it
+/// prepared ahead, sized for the last. States that grow past those pages,
+/// shrink, or are small must come back exactly as loaded, each one.
+#[test]
+fn states_loaded_one_after_another_come_back_exactly() {
+    let bridged = PluginLibrary::load(bridged_sample("bigstate").unwrap()).unwrap();
+    let mut b = Instance::new(&bridged, &format!("bulkhead.{ID}"), HostConfig::default()).unwrap();
+    let sizes = [
+        16 << 20,
+        16 << 20,
+        21 << 20,
+        2 << 20,
+        300 << 10,
+        40 << 10,
+        16 << 20,
+    ];
+    for (salt, len) in sizes.into_iter().enumerate() {
+        let state = state_of(len, salt as u32 + 1);
+        b.load_state(&state).unwrap();
+        let saved = b.save_state().unwrap();
+        assert_eq!(saved.len(), state.len(), "load {salt} ({len} bytes)");
+        assert!(
+            saved == state,
+            "load {salt} ({len} bytes) came back changed"
+        );
+    }
 }
 
 #[test]

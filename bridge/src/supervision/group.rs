@@ -10,10 +10,12 @@
 //! locks. Only `lifecycle` is ever held across a call into a member or the
 //! host.
 
+use super::bulk_pages::BulkPages;
 use super::member::Member;
-use super::supervisor::{self, Supervisor};
+use super::supervisor::{self, Supervisor, Wake};
 use crate::error::BridgeError;
 use crate::process::{Hooks, HostProcess};
+use bulkhead_common::bulk::{Blob, BlobWriter, BulkError};
 use bulkhead_common::protocol::wire::{Answer, Callback};
 use bulkhead_common::InstanceId;
 use std::path::{Path, PathBuf};
@@ -49,10 +51,7 @@ pub struct HostGroup {
     pub revive: AtomicBool,
     restoring: Mutex<bool>,
     restored: Condvar,
-    nudge: (
-        crossbeam_channel::Sender<()>,
-        crossbeam_channel::Receiver<()>,
-    ),
+    wake: Arc<Wake>,
     supervisor: Mutex<Option<Supervisor>>,
     /// Ourselves, for the reader hooks a restart installs.
     me: Weak<HostGroup>,
@@ -64,6 +63,8 @@ pub struct HostGroup {
     /// naming a higher one is a protocol violation, a lower one an object
     /// that was just destroyed.
     highest: AtomicU64,
+    /// Large states' pages, reused and freed off the DAW's threads.
+    bulk: BulkPages,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -123,12 +124,13 @@ impl HostGroup {
                 revive: AtomicBool::new(false),
                 restoring: Mutex::new(false),
                 restored: Condvar::new(),
-                nudge: crossbeam_channel::bounded(1),
+                wake: Arc::default(),
                 supervisor: Mutex::new(None),
                 me: me.clone(),
                 spawner: Arc::clone(&spawner),
                 creating: AtomicBool::new(false),
                 highest: AtomicU64::new(0),
+                bulk: BulkPages::default(),
             })
         };
         let Some(name) = name else { return make() };
@@ -388,12 +390,34 @@ impl HostGroup {
         process
     }
 
-    pub fn nudge(&self) {
-        let _ = self.nudge.0.try_send(());
+    /// The writer a state the DAW loads is read into (a replaced state's
+    /// pages when the last one was large).
+    ///
+    /// # Errors
+    /// The kernel refused a memfd.
+    pub fn bulk_writer(&self) -> Result<BlobWriter, BulkError> {
+        self.bulk.writer()
     }
 
-    pub(super) fn nudges(&self) -> crossbeam_channel::Receiver<()> {
-        self.nudge.1.clone()
+    /// A state that was replaced: a large one's pages serve the next load
+    /// or are freed by the supervisor (the kernel takes milliseconds).
+    pub fn retire(&self, old: Option<Blob>) {
+        if old.is_some_and(|b| self.bulk.retire(b)) {
+            self.nudge();
+        }
+    }
+
+    pub(super) fn tend_bulk(&self) {
+        self.bulk.tend();
+    }
+
+    /// Wakes the supervisor now (any thread, the DAW's included).
+    pub fn nudge(&self) {
+        self.wake.nudge();
+    }
+
+    pub(super) fn wake(&self) -> Arc<Wake> {
+        Arc::clone(&self.wake)
     }
 
     /// Marks a restart as under way (`true`) or over (`false`, waking the

@@ -2,6 +2,7 @@
 //! objects living in it; its supervisor restarts the process and restores
 //! every object when it crashes or hangs.
 
+pub mod bulk_pages;
 pub mod group;
 pub mod member;
 pub mod supervisor;

@@ -11,10 +11,9 @@ use super::group::HostGroup;
 use super::member::Member;
 use crate::process::HostProcess;
 use bulkhead_common::manifest::Policy;
-use crossbeam_channel::Sender;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -28,29 +27,72 @@ const STOPPED_LIMIT: Duration = Duration::from_secs(1);
 const SAVE_GRACE: Duration = Duration::from_secs(2);
 
 pub struct Supervisor {
-    stop: Sender<()>,
+    wake: Arc<Wake>,
     thread: JoinHandle<()>,
 }
 
 impl Supervisor {
     pub fn stop(self) {
-        drop(self.stop);
+        self.wake.stop();
         let _ = self.thread.join();
+    }
+}
+
+/// How the supervisor is woken: a plain mutex and condition variable, as
+/// DAW threads nudge it (a hang found in a call, a large state loaded) and
+/// a channel's wake-up would register a thread-local destructor on them
+/// (see `launcher`).
+#[derive(Default)]
+pub struct Wake {
+    state: Mutex<WakeState>,
+    woken: Condvar,
+}
+
+#[derive(Default)]
+struct WakeState {
+    nudged: bool,
+    stopped: bool,
+}
+
+impl Wake {
+    pub fn nudge(&self) {
+        self.lock().nudged = true;
+        self.woken.notify_all();
+    }
+
+    fn stop(&self) {
+        self.lock().stopped = true;
+        self.woken.notify_all();
+    }
+
+    /// Waits for a nudge, a stop or `timeout`: whether to stop.
+    fn wait(&self, timeout: Duration) -> bool {
+        let state = self.lock();
+        let (mut state, _) = self
+            .woken
+            .wait_timeout_while(state, timeout, |s| !s.nudged && !s.stopped)
+            .unwrap_or_else(|p| p.into_inner());
+        state.nudged = false;
+        state.stopped
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WakeState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// # Errors
 /// The thread could not be started.
 pub fn start(group: Arc<HostGroup>) -> std::io::Result<Supervisor> {
-    let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
-    let nudged = group.nudges();
+    let wake = group.wake();
+    // A group outlives its supervisors: a new one starts unstopped.
+    wake.lock().stopped = false;
+    let woken = Arc::clone(&wake);
     let thread = crate::launcher::spawn_thread("bulkhead-supervisor".into(), move || {
         let mut watch = Watch::default();
         loop {
-            crossbeam_channel::select! {
-                recv(stopped) -> _ => break,
-                recv(nudged) -> _ => {}
-                default(TICK) => {}
+            if woken.wait(TICK) {
+                break;
             }
             let tick = std::panic::AssertUnwindSafe(|| watch.tick(&group));
             if std::panic::catch_unwind(tick).is_err() {
@@ -68,7 +110,7 @@ pub fn start(group: Arc<HostGroup>) -> std::io::Result<Supervisor> {
         }
         watch.finish(&group);
     })?;
-    Ok(Supervisor { stop, thread })
+    Ok(Supervisor { wake, thread })
 }
 
 /// The group's restart policy: the first member's (members of one group
@@ -142,6 +184,7 @@ impl Watch {
             None => {
                 self.refresh_states(members);
                 group.ensure_spare();
+                group.tend_bulk();
             }
         }
     }

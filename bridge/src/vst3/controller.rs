@@ -95,7 +95,7 @@ where
     R: bulkhead_common::protocol::Request<Response = bulkhead_common::protocol::Remote<TResult>>,
 {
     // SAFETY: per the contract.
-    let blob = match unsafe { state::read_stream(stream) } {
+    let blob = match unsafe { state::read_stream(r, stream) } {
         Ok(b) => b,
         Err(_) => return kResultFalse,
     };

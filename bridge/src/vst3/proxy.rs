@@ -448,17 +448,19 @@ impl Remote {
     /// Records a state the plugin accepted or produced.
     pub fn keep_state(&self, target: proto::StateTarget, blob: Blob) {
         let mut s = lock(&self.states);
-        match target {
+        let old = match target {
             proto::StateTarget::Component => {
-                s.component = Some(blob);
                 s.unloaded_component = false;
+                s.component.replace(blob)
             }
             proto::StateTarget::Controller => {
-                s.controller = Some(blob);
                 s.unloaded_controller = false;
+                s.controller.replace(blob)
             }
-            proto::StateTarget::ComponentIntoController => s.component_in_controller = Some(blob),
-        }
+            proto::StateTarget::ComponentIntoController => s.component_in_controller.replace(blob),
+        };
+        drop(s);
+        self.link.group.retire(old);
     }
 
     /// The real class id of this component's controller, if it has one.

@@ -6,7 +6,7 @@
 use super::proxy::{lock, Remote};
 use crate::process::HostProcess;
 use crate::BridgeError;
-use bulkhead_common::bulk::{Blob, BlobWriter, Bulk, MAX_BLOB};
+use bulkhead_common::bulk::{Blob, Bulk};
 use bulkhead_common::protocol::vst3::types::{AttrRecord, StreamAttrs};
 use bulkhead_common::protocol::vst3::{self as proto, StateTarget};
 use bulkhead_common::InstanceId;
@@ -18,29 +18,28 @@ use vst3::Steinberg::Vst::{IAttributeListTrait, IStreamAttributes, IStreamAttrib
 use vst3::Steinberg::*;
 
 /// The DAW's stream, read from its position to its end straight into a
-/// memfd.
+/// memfd the bridge keeps (a replaced state's pages, when there is one).
 ///
 /// # Safety
 /// `stream` must be null or a live stream.
-pub unsafe fn read_stream(stream: *mut IBStream) -> Result<Blob, String> {
+pub unsafe fn read_stream(remote: &Remote, stream: *mut IBStream) -> Result<Blob, String> {
     // SAFETY: null or live by contract.
     let stream = unsafe { vst3::ComRef::from_raw(stream) }.ok_or("no stream")?;
-    let mut out = BlobWriter::new().map_err(|e| e.to_string())?;
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
+    let mut out = remote.link.group.bulk_writer().map_err(|e| e.to_string())?;
+    out.read_from(|buf| {
+        let len = i32::try_from(buf.len()).unwrap_or(i32::MAX);
         let mut n: i32 = 0;
-        // SAFETY: live stream; the buffer is writable for its length.
-        let r = unsafe { stream.read(chunk.as_mut_ptr().cast(), chunk.len() as i32, &mut n) };
-        if r != kResultOk || n <= 0 {
-            break;
-        }
-        if out.len() + n as usize > MAX_BLOB {
-            return Err(format!("a state over {MAX_BLOB} bytes is refused"));
-        }
-        out.write(&chunk[..(n as usize).min(chunk.len())])
-            .map_err(|e| e.to_string())?;
-    }
-    out.finish().map_err(|e| e.to_string())
+        // SAFETY: live stream; the buffer is writable for `len` bytes.
+        let r = unsafe { stream.read(buf.as_mut_ptr().cast(), len, &mut n) };
+        // An error reads as the end, as the SDK's own readers take it.
+        Some(if r == kResultOk {
+            usize::try_from(n).unwrap_or(0)
+        } else {
+            0
+        })
+    })
+    .map_err(|e| e.to_string())?;
+    out.finish_kept().map_err(|e| e.to_string())
 }
 
 /// Writes all of `bytes` to the DAW's stream.
@@ -201,7 +200,7 @@ fn save_on(
 /// `stream` must be null or a live stream.
 pub unsafe fn load(remote: &Remote, target: StateTarget, stream: *mut IBStream) -> tresult {
     // SAFETY: by contract.
-    let (blob, attrs) = match unsafe { read_stream(stream) } {
+    let (blob, attrs) = match unsafe { read_stream(remote, stream) } {
         // SAFETY: by contract.
         Ok(b) => (b, unsafe { stream_attrs(stream) }),
         Err(e) => {

@@ -407,7 +407,7 @@ impl MainHandler for ClapServer {
             .ok_or_else(|| RemoteError::new(format!("no instance {id}")))?;
         let blob = r
             .bytes
-            .receive(&mut self.incoming_fds)
+            .receive_from_bridge(&mut self.incoming_fds)
             .map_err(|e| RemoteError::new(format!("the state did not arrive: {e}")))?;
         let mut reader = streams::Reader {
             bytes: blob.as_slice(),

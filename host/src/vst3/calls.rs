@@ -112,7 +112,7 @@ impl Vst3Server {
     /// Bytes that came with the request.
     fn received(&self, bytes: Bulk) -> Remote<Vec<u8>> {
         let blob = bytes
-            .receive(&mut self.incoming_fds.borrow_mut())
+            .receive_from_bridge(&mut self.incoming_fds.borrow_mut())
             .map_err(|e| RemoteError::new(format!("the data did not arrive: {e}")))?;
         Ok(blob.as_slice().to_vec())
     }

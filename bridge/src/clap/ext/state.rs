@@ -6,7 +6,7 @@
 use super::super::proxy::{with_proxy, Inner};
 use crate::process::HostProcess;
 use crate::BridgeError;
-use bulkhead_common::bulk::{Blob, BlobWriter, Bulk, MAX_BLOB};
+use bulkhead_common::bulk::{Blob, BlobWriter, Bulk};
 use bulkhead_common::protocol::clap::ext::state::{Load, Save};
 use bulkhead_common::protocol::clap::MainCallback;
 use bulkhead_common::protocol::RemoteError;
@@ -34,27 +34,21 @@ fn write_all(stream: &clap_ostream, mut bytes: &[u8]) -> bool {
     true
 }
 
-/// Reads the DAW's stream straight into a memfd (no copy on the way to the
+/// Reads the DAW's stream into `out`'s memfd (no copy on the way to the
 /// host).
-fn read_all(stream: &clap_istream) -> Option<Blob> {
+fn read_all(stream: &clap_istream, mut out: BlobWriter) -> Option<Blob> {
     let read = stream.read?;
-    let mut out = BlobWriter::new().ok()?;
-    // Large reads: fewer calls into the DAW and into the kernel.
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
+    let result = out.read_from(|buf| {
         // SAFETY: the DAW's stream is valid for the call; the buffer is
         // writable for its length.
-        let n = unsafe { read(stream, chunk.as_mut_ptr().cast(), chunk.len() as u64) };
-        match n {
-            0 => return out.finish().ok(),
-            n if n < 0 => return None,
-            n => {
-                if out.len() + n as usize > MAX_BLOB {
-                    tracing::error!("a state over {MAX_BLOB} bytes is refused");
-                    return None;
-                }
-                out.write(&chunk[..(n as usize).min(chunk.len())]).ok()?;
-            }
+        let n = unsafe { read(stream, buf.as_mut_ptr().cast(), buf.len() as u64) };
+        usize::try_from(n).ok()
+    });
+    match result.and_then(|()| out.finish_kept()) {
+        Ok(blob) => Some(blob),
+        Err(e) => {
+            tracing::error!("cannot read the state the DAW loads: {e}");
+            None
         }
     }
 }
@@ -106,8 +100,10 @@ pub fn load_blob(
 /// Records a state the plugin accepted or produced.
 fn remember(p: &Inner, bytes: Blob) {
     p.state_generation.fetch_add(1, Ordering::AcqRel);
-    *Inner::lock(&p.unloaded_state) = None;
-    *Inner::lock(&p.last_state) = Some(bytes);
+    let unloaded = Inner::lock(&p.unloaded_state).take();
+    let old = Inner::lock(&p.last_state).replace(bytes);
+    p.link.group.retire(unloaded);
+    p.link.group.retire(old);
 }
 
 /// Keeps bytes the DAW loaded that have not reached a live plugin: saves
@@ -167,8 +163,15 @@ unsafe extern "C" fn save(plugin: *const clap_plugin, stream: *const clap_ostrea
 
 unsafe extern "C" fn load(plugin: *const clap_plugin, stream: *const clap_istream) -> bool {
     with_proxy(plugin, false, |p| {
+        let out = match p.link.group.bulk_writer() {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!("cannot read the state the DAW loads: {e}");
+                return false;
+            }
+        };
         // SAFETY: the DAW passes a valid stream.
-        let Some(bytes) = (unsafe { stream.as_ref() }).and_then(read_all) else {
+        let Some(bytes) = (unsafe { stream.as_ref() }).and_then(|s| read_all(s, out)) else {
             return false;
         };
         if p.link.group.failed.load(Ordering::Acquire) {
