@@ -286,19 +286,22 @@ const NOT_BIT_EXACT: &[(&str, &str, f32)] = &[("ZamTube", "pedalboard", 1e-4)];
 
 /// A parameter listing as two runs must agree on it: every parameter's infos, and the values
 /// of the settable ones. A read-only parameter's value may report how the host happened to set
-/// the plugin up (DPF's "Buffer Size" reads 512 or 1024 at load in pedalboard) or a meter,
-/// and JUCE's "discrete" flag of such a parameter flips between runs of the same direct plugin
-/// too (DPF's "Buffer Size" in pedalboard: seen true and false for direct and for bridged).
+/// the plugin up (DPF's "Buffer Size" reads 512 or 1024 at load in pedalboard) or a meter.
+/// JUCE's "discrete" flag is no information at all: its VST3 host's parameter initialises
+/// `discrete` from `getNumSteps()`, which returns the member `numSteps` declared (and so
+/// initialised) after it, so the flag is whatever memory held. Seen flipping between runs of
+/// the same direct plugin (DPF's "Buffer Size" in pedalboard) and, bridged, on the sample
+/// instrument's "Level" (true once, false in every other run, direct or bridged); the steps
+/// JUCE reports from the same parameter infos are compared.
 fn comparable(list: &Value) -> Value {
     let mut list = list.clone();
     for p in list.as_array_mut().into_iter().flatten() {
-        if p["automatable"].as_bool() != Some(true) {
-            if let Some(p) = p.as_object_mut() {
-                p.remove("value");
-                p.remove("text");
-                p.remove("currentValText");
-                p.remove("discrete");
-            }
+        let Some(p) = p.as_object_mut() else { continue };
+        p.remove("discrete");
+        if p.get("automatable").and_then(Value::as_bool) != Some(true) {
+            p.remove("value");
+            p.remove("text");
+            p.remove("currentValText");
         }
     }
     list
