@@ -145,6 +145,12 @@ impl Clone for Blob {
     }
 }
 
+impl AsRef<[u8]> for Blob {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 impl PartialEq for Blob {
     fn eq(&self, other: &Self) -> bool {
         self.as_slice() == other.as_slice()
@@ -462,23 +468,42 @@ impl BlobWriter {
     pub fn finish_kept(mut self) -> Result<Blob, BulkError> {
         use rustix::fs::{Mode, OFlags};
         // Reopening the memfd read-only gives a descriptor that cannot
-        // write, map writable, resize or seal.
+        // write, map writable, resize or seal. Without /proc, sealing
+        // does as well (the pages are not reused then).
         let path = format!(
             "/proc/self/fd/{}",
             std::os::fd::AsRawFd::as_raw_fd(&self.fd)
         );
-        let read_only = rustix::fs::open(
+        let Ok(read_only) = rustix::fs::open(
             path.as_str(),
             OFlags::RDONLY | OFlags::CLOEXEC,
             Mode::empty(),
-        )
-        .map_err(std::io::Error::from)?;
+        ) else {
+            return self.finish();
+        };
         let (ptr, mapped) = match self.room.take() {
             // The mapping covers the bytes: it stays, and so do the pages
-            // past them (the memfd may be longer than the bytes).
+            // past them, unless they are more than the bytes (a small state
+            // read into a large one's pages would keep them all).
             Some(room) if room.capacity >= self.len => {
                 let room = std::mem::ManuallyDrop::new(room);
-                (room.ptr, room.capacity)
+                let need = self.len.next_multiple_of(page_size());
+                if room.capacity > 2 * need {
+                    // SAFETY: the tail of our own mapping, page aligned
+                    // (`need` is a multiple of the page size and the
+                    // mapping starts on a page), never referenced again.
+                    unsafe {
+                        rustix::mm::munmap(
+                            room.ptr.cast::<u8>().add(need).cast(),
+                            room.capacity - need,
+                        )
+                    }
+                    .map_err(std::io::Error::from)?;
+                    rustix::fs::ftruncate(&self.fd, need as u64).map_err(std::io::Error::from)?;
+                    (room.ptr, need)
+                } else {
+                    (room.ptr, room.capacity)
+                }
             }
             // The stream went on past it (or there was none): map it all.
             _ => (map(&self.fd, self.len, true, false)?, self.len),
@@ -491,6 +516,12 @@ impl BlobWriter {
             mapped,
         })))
     }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096).max(1)
 }
 
 #[cfg(test)]
@@ -573,6 +604,27 @@ mod tests {
             assert_eq!(blob.as_slice(), &bytes[..], "turn {turn}");
             assert_eq!(sent(&blob).unwrap().as_slice(), &bytes[..], "turn {turn}");
         }
+    }
+
+    #[test]
+    fn a_small_state_read_into_large_pages_gives_the_rest_back() {
+        let mut w = BlobWriter::new().unwrap();
+        w.write(&[3; 1_000_000]).unwrap();
+        let mut w = w.finish_kept().unwrap().into_writer().unwrap();
+        w.write(&[4; 5000]).unwrap();
+        let blob = w.finish_kept().unwrap();
+        assert_eq!(blob.as_slice(), &[4; 5000][..]);
+        let pages = 5000usize.next_multiple_of(page_size());
+        assert_eq!(blob.0.mapped, pages);
+        assert_eq!(
+            rustix::fs::fstat(blob.fd()).unwrap().st_size as usize,
+            pages
+        );
+        assert_eq!(sent(&blob).unwrap().as_slice(), &[4; 5000][..]);
+        // Close to the pages' size: they all stay.
+        let mut w = blob.into_writer().unwrap();
+        w.write(&[5; 6000]).unwrap();
+        assert_eq!(w.finish_kept().unwrap().0.mapped, pages);
     }
 
     #[test]

@@ -16,10 +16,40 @@ use crate::strings::copy_wstring;
 /// small enough that a bad `seek` + `write` cannot ask for all memory.
 pub const MAX_STREAM_SIZE: usize = 1 << 30;
 
-#[derive(Debug, Default)]
 struct Data {
-    bytes: Vec<u8>,
+    bytes: Bytes,
     pos: usize,
+}
+
+/// A stream's bytes: its own, or someone else's read-only bytes (a state
+/// the bridge mapped), copied only if the plugin writes or resizes.
+enum Bytes {
+    Own(Vec<u8>),
+    Lent(Box<dyn AsRef<[u8]> + Send>),
+}
+
+impl Bytes {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Own(v) => v,
+            Bytes::Lent(b) => (**b).as_ref(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// The bytes as the stream's own, to change.
+    fn own(&mut self) -> &mut Vec<u8> {
+        if let Bytes::Lent(b) = self {
+            *self = Bytes::Own((**b).as_ref().to_vec());
+        }
+        match self {
+            Bytes::Own(v) => v,
+            Bytes::Lent(_) => unreachable!("made own just above"),
+        }
+    }
 }
 
 /// The host's memory stream.
@@ -41,17 +71,31 @@ impl MemoryStream {
 
     /// A stream holding `bytes`, positioned at the start (for `setState`).
     pub fn from_bytes(bytes: Vec<u8>) -> ComWrapper<MemoryStream> {
-        ComWrapper::new(MemoryStream {
-            data: Mutex::new(Data { bytes, pos: 0 }),
-            file_name: None,
-            attributes: AttributeList::new(),
-        })
+        Self::with_attributes(bytes, None, AttributeList::new())
     }
 
     /// A stream as a preset file would give it: `file_name` and `attributes` answer
     /// `IStreamAttributes`.
     pub fn with_attributes(
         bytes: Vec<u8>,
+        file_name: Option<String>,
+        attributes: ComWrapper<AttributeList>,
+    ) -> ComWrapper<MemoryStream> {
+        Self::make(Bytes::Own(bytes), file_name, attributes)
+    }
+
+    /// [`Self::with_attributes`] reading `bytes` where they are (a mapped state of many
+    /// MiB is not copied unless the plugin writes to the stream).
+    pub fn lending(
+        bytes: impl AsRef<[u8]> + Send + 'static,
+        file_name: Option<String>,
+        attributes: ComWrapper<AttributeList>,
+    ) -> ComWrapper<MemoryStream> {
+        Self::make(Bytes::Lent(Box::new(bytes)), file_name, attributes)
+    }
+
+    fn make(
+        bytes: Bytes,
         file_name: Option<String>,
         attributes: ComWrapper<AttributeList>,
     ) -> ComWrapper<MemoryStream> {
@@ -62,16 +106,26 @@ impl MemoryStream {
         })
     }
 
+    /// Ends a lending: the lent bytes are let go (a plugin that kept the stream past the
+    /// call, which the API does not allow, reads an empty stream).
+    pub fn end_lending(&self) {
+        let mut d = self.lock();
+        if matches!(d.bytes, Bytes::Lent(_)) {
+            d.bytes = Bytes::Own(Vec::new());
+            d.pos = 0;
+        }
+    }
+
     /// A copy of the stream's bytes.
     pub fn bytes(&self) -> Vec<u8> {
-        self.lock().bytes.clone()
+        self.lock().bytes.as_slice().to_vec()
     }
 
     /// Takes the bytes out, leaving the stream empty.
     pub fn take_bytes(&self) -> Vec<u8> {
         let mut d = self.lock();
         d.pos = 0;
-        std::mem::take(&mut d.bytes)
+        std::mem::take(d.bytes.own())
     }
 
     /// The current position.
@@ -118,7 +172,11 @@ impl IBStreamTrait for MemoryStream {
                 // SAFETY: `buffer` holds `numBytes >= n` writable bytes (API contract); the
                 // source range is inside `bytes`.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(d.bytes.as_ptr().add(d.pos), buffer as *mut u8, n)
+                    std::ptr::copy_nonoverlapping(
+                        d.bytes.as_slice().as_ptr().add(d.pos),
+                        buffer as *mut u8,
+                        n,
+                    )
                 };
             }
             d.pos += n;
@@ -144,17 +202,18 @@ impl IBStreamTrait for MemoryStream {
                 Some(end) if end <= MAX_STREAM_SIZE => end,
                 _ => return kOutOfMemory,
             };
-            if d.bytes.len() < end {
-                d.bytes.resize(end, 0);
+            let pos = d.pos;
+            let bytes = d.bytes.own();
+            if bytes.len() < end {
+                bytes.resize(end, 0);
             }
             if n > 0 {
-                let pos = d.pos;
                 // SAFETY: `buffer` holds `numBytes` readable bytes (API contract); the target
                 // range was just made to exist.
                 unsafe {
                     std::ptr::copy_nonoverlapping(
                         buffer as *const u8,
-                        d.bytes.as_mut_ptr().add(pos),
+                        bytes.as_mut_ptr().add(pos),
                         n,
                     )
                 };
@@ -218,7 +277,7 @@ impl ISizeableStreamTrait for MemoryStream {
                 return kInvalidArgument;
             }
             let mut d = self.lock();
-            d.bytes.resize(size as usize, 0);
+            d.bytes.own().resize(size as usize, 0);
             d.pos = d.pos.min(size as usize);
             kResultOk
         })
@@ -250,6 +309,26 @@ impl IStreamAttributesTrait for MemoryStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lent_stream_reads_in_place_and_copies_when_written() {
+        let s = MemoryStream::lending(b"abcdef".to_vec(), None, AttributeList::new());
+        let p = MemoryStream::as_ibstream(&s);
+        let mut buf = [0u8; 4];
+        let mut n = 0;
+        // SAFETY: valid buffers and out-parameters.
+        unsafe {
+            assert_eq!(p.read(buf.as_mut_ptr().cast(), 4, &mut n), kResultOk);
+            assert_eq!((&buf, n), (b"abcd", 4));
+            let mut x = *b"XY";
+            assert_eq!(p.write(x.as_mut_ptr().cast(), 2, &mut n), kResultOk);
+        }
+        assert_eq!(s.bytes(), b"abcdXY");
+        assert_eq!(s.take_bytes(), b"abcdXY");
+        let s = MemoryStream::lending(b"abc".to_vec(), None, AttributeList::new());
+        s.end_lending();
+        assert!(s.bytes().is_empty());
+    }
 
     #[test]
     fn write_seek_read() {

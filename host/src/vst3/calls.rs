@@ -86,14 +86,18 @@ fn disconnect_peers(unknown: &Object<FUnknown>, peers: Vec<ComPtr<IConnectionPoi
 }
 
 impl Vst3Server {
-    /// A stream as preset files give it: bytes, file name and attributes.
-    fn stream(bytes: Vec<u8>, attrs: &StreamAttrs) -> ComWrapper<MemoryStream> {
+    /// A stream as preset files give it: bytes (none, for a save; else
+    /// read where the bridge's memfd is mapped), file name and attributes.
+    fn stream(bytes: Option<Blob>, attrs: &StreamAttrs) -> ComWrapper<MemoryStream> {
         let list = AttributeList::from_entries(entries_of(&attrs.attributes));
         let name = attrs
             .file_name
             .as_ref()
             .map(|u| String::from_utf16_lossy(u));
-        MemoryStream::with_attributes(bytes, name, list)
+        match bytes {
+            Some(blob) => MemoryStream::lending(blob, name, list),
+            None => MemoryStream::with_attributes(Vec::new(), name, list),
+        }
     }
 
     /// The bytes a call wrote into a stream, as a reply's bulk.
@@ -110,11 +114,10 @@ impl Vst3Server {
     }
 
     /// Bytes that came with the request.
-    fn received(&self, bytes: Bulk) -> Remote<Vec<u8>> {
-        let blob = bytes
+    fn received(&self, bytes: Bulk) -> Remote<Blob> {
+        bytes
             .receive_from_bridge(&mut self.incoming_fds.borrow_mut())
-            .map_err(|e| RemoteError::new(format!("the data did not arrive: {e}")))?;
-        Ok(blob.as_slice().to_vec())
+            .map_err(|e| RemoteError::new(format!("the data did not arrive: {e}")))
     }
 
     /// Calls `f` on interface `I` of object `id`; `fail` when it has none.
@@ -135,7 +138,7 @@ impl Vst3Server {
         if !self.exists(id) {
             return Err(no_object(id));
         }
-        let stream = Vst3Server::stream(Vec::new(), attrs);
+        let stream = Vst3Server::stream(None, attrs);
         let ib = MemoryStream::as_ibstream(&stream);
         let result = self.with::<I, _>(id, NOT_IMPLEMENTED, |i| f(i, ib.as_ptr()));
         drop(ib);
@@ -154,9 +157,13 @@ impl Vst3Server {
             return Err(no_object(id));
         }
         let bytes = self.received(bytes)?;
-        let stream = Vst3Server::stream(bytes, attrs);
+        let stream = Vst3Server::stream(Some(bytes), attrs);
         let ib = MemoryStream::as_ibstream(&stream);
-        Ok(self.with::<I, _>(id, NOT_IMPLEMENTED, |i| f(i, ib.as_ptr())))
+        let result = self.with::<I, _>(id, NOT_IMPLEMENTED, |i| f(i, ib.as_ptr()));
+        // The bridge writes the next state into these pages once it has
+        // the answer: nothing here may still map them.
+        stream.end_lending();
+        Ok(result)
     }
 }
 
