@@ -12,7 +12,7 @@ use super::member::Member;
 use crate::process::HostProcess;
 use bulkhead_common::manifest::Policy;
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,13 +28,30 @@ const SAVE_GRACE: Duration = Duration::from_secs(2);
 
 pub struct Supervisor {
     wake: Arc<Wake>,
-    thread: JoinHandle<()>,
+    /// This supervisor's own: a group may get a new supervisor while the
+    /// last one is still being stopped.
+    stopped: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Supervisor {
-    pub fn stop(self) {
-        self.wake.stop();
-        let _ = self.thread.join();
+    pub fn stop(mut self) {
+        self.end();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn end(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.wake.ring();
+    }
+}
+
+impl Drop for Supervisor {
+    /// Not stopped explicitly: the thread still ends (unjoined).
+    fn drop(&mut self) {
+        self.end();
     }
 }
 
@@ -44,40 +61,37 @@ impl Supervisor {
 /// (see `launcher`).
 #[derive(Default)]
 pub struct Wake {
-    state: Mutex<WakeState>,
+    nudged: Mutex<bool>,
     woken: Condvar,
-}
-
-#[derive(Default)]
-struct WakeState {
-    nudged: bool,
-    stopped: bool,
 }
 
 impl Wake {
     pub fn nudge(&self) {
-        self.lock().nudged = true;
+        *self.lock() = true;
         self.woken.notify_all();
     }
 
-    fn stop(&self) {
-        self.lock().stopped = true;
+    /// Wakes the waiting supervisors to look at their stop flags (notified
+    /// under the lock, so a waiter between its check and its wait cannot
+    /// miss it).
+    fn ring(&self) {
+        let _nudged = self.lock();
         self.woken.notify_all();
     }
 
-    /// Waits for a nudge, a stop or `timeout`: whether to stop.
-    fn wait(&self, timeout: Duration) -> bool {
-        let state = self.lock();
-        let (mut state, _) = self
+    /// Waits for a nudge, `stopped` or `timeout`: whether stopped.
+    fn wait(&self, timeout: Duration, stopped: &AtomicBool) -> bool {
+        let nudged = self.lock();
+        let (mut nudged, _) = self
             .woken
-            .wait_timeout_while(state, timeout, |s| !s.nudged && !s.stopped)
+            .wait_timeout_while(nudged, timeout, |n| !*n && !stopped.load(Ordering::Acquire))
             .unwrap_or_else(|p| p.into_inner());
-        state.nudged = false;
-        state.stopped
+        *nudged = false;
+        stopped.load(Ordering::Acquire)
     }
 
-    fn lock(&self) -> MutexGuard<'_, WakeState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, bool> {
+        self.nudged.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -85,13 +99,12 @@ impl Wake {
 /// The thread could not be started.
 pub fn start(group: Arc<HostGroup>) -> std::io::Result<Supervisor> {
     let wake = group.wake();
-    // A group outlives its supervisors: a new one starts unstopped.
-    wake.lock().stopped = false;
-    let woken = Arc::clone(&wake);
+    let stopped = Arc::new(AtomicBool::new(false));
+    let (woken, stop) = (Arc::clone(&wake), Arc::clone(&stopped));
     let thread = crate::launcher::spawn_thread("bulkhead-supervisor".into(), move || {
         let mut watch = Watch::default();
         loop {
-            if woken.wait(TICK) {
+            if woken.wait(TICK, &stop) {
                 break;
             }
             let tick = std::panic::AssertUnwindSafe(|| watch.tick(&group));
@@ -110,7 +123,11 @@ pub fn start(group: Arc<HostGroup>) -> std::io::Result<Supervisor> {
         }
         watch.finish(&group);
     })?;
-    Ok(Supervisor { wake, thread })
+    Ok(Supervisor {
+        wake,
+        stopped,
+        thread: Some(thread),
+    })
 }
 
 /// The group's restart policy: the first member's (members of one group
@@ -130,6 +147,9 @@ struct Watch {
 
 impl Watch {
     fn tick(&mut self, group: &HostGroup) {
+        // Whatever the group's health: held pages must not outstay their
+        // time, nor replaced states pile up.
+        group.tend_bulk();
         if group.revive.swap(false, Ordering::AcqRel) && group.failed.load(Ordering::Acquire) {
             self.crashes.clear();
             group.failed.store(false, Ordering::Release);
@@ -184,7 +204,6 @@ impl Watch {
             None => {
                 self.refresh_states(members);
                 group.ensure_spare();
-                group.tend_bulk();
             }
         }
     }
@@ -343,9 +362,13 @@ fn restart(group: &HostGroup) -> Result<Vec<Arc<dyn Member>>, String> {
     let mut ids = Vec::with_capacity(members.len());
     for m in &members {
         let t = Instant::now();
-        let id = group
-            .creating(|| m.restore(&process))
-            .map_err(|e| format!("{}: {e}", m.name()))?;
+        let restored = group.creating(|| m.restore(&process));
+        let id = restored.map_err(|e| {
+            // Ended now, not when its handle lets go: it may still map a
+            // state the bridge is about to write the next one into.
+            process.kill();
+            format!("{}: {e}", m.name())
+        })?;
         tracing::debug!(plugin = m.name(), "restored in {:.1?}", t.elapsed());
         group.note_instance(id);
         ids.push(id);

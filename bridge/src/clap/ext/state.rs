@@ -100,10 +100,13 @@ pub fn load_blob(
 /// Records a state the plugin accepted or produced.
 fn remember(p: &Inner, bytes: Blob) {
     p.state_generation.fetch_add(1, Ordering::AcqRel);
+    // The replaced ones go, unless one of them is these very bytes (a
+    // load retried from the bytes kept for it).
     let unloaded = Inner::lock(&p.unloaded_state).take();
-    let old = Inner::lock(&p.last_state).replace(bytes);
-    p.link.group.retire(unloaded);
-    p.link.group.retire(old);
+    let old = Inner::lock(&p.last_state).replace(bytes.clone());
+    let replaced = |b: Option<Blob>| b.filter(|b| !b.same(&bytes));
+    p.link.group.retire(replaced(unloaded));
+    p.link.group.retire(replaced(old));
 }
 
 /// Keeps bytes the DAW loaded that have not reached a live plugin: saves
