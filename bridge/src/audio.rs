@@ -239,6 +239,10 @@ impl Handoff {
     }
 
     fn handoff(&mut self, op: AudioOp) -> Option<i32> {
+        // Asked for outside a block, delivered before it, in order.
+        if self.link.needs_stop.swap(false, Ordering::AcqRel) && op != AudioOp::StopProcessing {
+            self.exchange(AudioOp::StopProcessing)?;
+        }
         if self.link.needs_start.swap(false, Ordering::AcqRel) && op != AudioOp::StartProcessing {
             // A restored host: its audio thread is cold again.
             self.warm = false;

@@ -22,9 +22,15 @@ pub struct Link {
     pub up: AtomicBool,
     /// Set by the audio thread around a block handoff (see `quiesce`).
     pub in_flight: AtomicBool,
-    /// The restored host must be told to start processing before the next
-    /// block.
+    /// The host must be told to start processing before the next block (a
+    /// restored host; a VST3 `setProcessing(true)`).
     pub needs_start: AtomicBool,
+    /// The host must be told to stop processing before the next block (a
+    /// VST3 `setProcessing(false)`, which may come on the audio thread).
+    pub needs_stop: AtomicBool,
+    /// VST3: the DAW has the plugin processing (read by restores, written
+    /// without a lock by `setProcessing`).
+    pub processing: AtomicBool,
     /// The plugin called `state.mark_dirty` since the last saved state.
     pub state_dirty: AtomicBool,
     /// The active audio region, so a dying host's waiter can be woken.
@@ -62,6 +68,8 @@ impl Link {
             up: AtomicBool::default(),
             in_flight: AtomicBool::default(),
             needs_start: AtomicBool::default(),
+            needs_stop: AtomicBool::default(),
+            processing: AtomicBool::default(),
             state_dirty: AtomicBool::default(),
             region: Mutex::default(),
             sync: Mutex::default(),

@@ -77,16 +77,9 @@ pub fn active_layout(remote: &Remote) -> Option<AudioLayout> {
 
 /// The component's buses (cached).
 pub fn buses(remote: &Remote) -> Buses {
-    if let Some(b) = lock(&remote.caches).buses.clone() {
-        return b;
-    }
-    match remote.call(proto::GetBuses {}) {
-        Ok(b) => {
-            lock(&remote.caches).buses = Some(b.clone());
-            b
-        }
-        Err(_) => Buses::default(),
-    }
+    remote
+        .cached(|c| &mut c.buses, proto::GetBuses {})
+        .unwrap_or_default()
 }
 
 /// Stops the audio path (before deactivation or destruction).
@@ -150,18 +143,7 @@ fn initialize(r: &Remote) -> tresult {
 impl IComponentTrait for Object {
     unsafe fn getControllerClassId(&self, class_id: *mut TUID) -> tresult {
         entry(self, kResultFalse, |r| {
-            let cached = lock(&r.caches).controller_cid;
-            let cid = match cached {
-                Some(c) => c,
-                None => match r.call(proto::GetControllerClassId {}) {
-                    Ok(c) => {
-                        lock(&r.caches).controller_cid = Some(c);
-                        c
-                    }
-                    Err(_) => None,
-                },
-            };
-            match cid.map(|c| super::entry::bridged_cid(&c)) {
+            match r.controller_cid().map(|c| super::entry::bridged_cid(&c)) {
                 // SAFETY: the DAW passes a writable TUID.
                 Some(c) if unsafe { write_out(class_id, tuid_from_guid(&c)) } => kResultOk,
                 _ => kResultFalse,
@@ -302,6 +284,14 @@ fn set_active(r: &Remote, on: bool) -> tresult {
     }
     let _lifecycle = lock(&r.lifecycle);
     if !on {
+        r.link.active.store(false, Ordering::Release);
+        r.link.needs_start.store(false, Ordering::Release);
+        r.link.processing.store(false, Ordering::Release);
+        // A stop no block carried since: the plugin hears it before it is
+        // deactivated.
+        if r.link.needs_stop.swap(false, Ordering::AcqRel) {
+            let _ = r.call(proto::SetProcessing { state: false });
+        }
         deactivate_audio(r);
         lock(&r.config).active = false;
         return tresult_of(
@@ -371,6 +361,9 @@ fn set_active(r: &Remote, on: bool) -> tresult {
     // SAFETY: not active yet: no `process` call can run (VST3's rules).
     unsafe { *r.audio.get() = Some(audio) };
     lock(&r.config).active = true;
+    r.link.needs_start.store(false, Ordering::Release);
+    r.link.needs_stop.store(false, Ordering::Release);
+    r.link.active.store(true, Ordering::Release);
     r.link.up.store(true, Ordering::SeqCst);
     kResultOk
 }
@@ -435,16 +428,8 @@ impl IAudioProcessorTrait for Object {
 
     unsafe fn getLatencySamples(&self) -> uint32 {
         entry(self, 0, |r| {
-            if let Some(l) = lock(&r.caches).latency {
-                return l;
-            }
-            match r.call(proto::GetLatencySamples {}) {
-                Ok(l) => {
-                    lock(&r.caches).latency = Some(l);
-                    l
-                }
-                Err(_) => 0,
-            }
+            r.cached(|c| &mut c.latency, proto::GetLatencySamples {})
+                .unwrap_or(0)
         })
     }
 
@@ -478,15 +463,24 @@ impl IAudioProcessorTrait for Object {
     }
 
     unsafe fn setProcessing(&self, state: TBool) -> tresult {
-        entry(self, kResultFalse, |r| {
-            lock(&r.config).processing = state != 0;
-            if !r.is_born() && state == 0 {
+        // VST3 allows this on the audio thread: no lock, no socket, no
+        // main-thread turn while active. The host hears it through the
+        // shared memory, before the next block.
+        ffi_guard(kResultFalse, || {
+            let (r, on) = (&self.remote, state != 0);
+            r.link.processing.store(on, Ordering::Release);
+            if r.link.active.load(Ordering::Acquire) {
+                r.link.needs_start.store(on, Ordering::Release);
+                if !on {
+                    r.link.needs_stop.store(true, Ordering::Release);
+                }
                 return kResultOk;
             }
-            tresult_of(
-                r.call(proto::SetProcessing { state: state != 0 }),
-                kResultOk,
-            )
+            // Not active (which the API does not allow): as asked.
+            if !r.is_born() && !on {
+                return kResultOk;
+            }
+            tresult_of(r.call(proto::SetProcessing { state: on }), kResultOk)
         })
     }
 
@@ -509,16 +503,8 @@ impl IAudioProcessorTrait for Object {
 
     unsafe fn getTailSamples(&self) -> uint32 {
         entry(self, 0, |r| {
-            if let Some(t) = lock(&r.caches).tail {
-                return t;
-            }
-            match r.call(proto::GetTailSamples {}) {
-                Ok(t) => {
-                    lock(&r.caches).tail = Some(t);
-                    t
-                }
-                Err(_) => 0,
-            }
+            r.cached(|c| &mut c.tail, proto::GetTailSamples {})
+                .unwrap_or(0)
         })
     }
 }
@@ -526,16 +512,11 @@ impl IAudioProcessorTrait for Object {
 impl IProcessContextRequirementsTrait for Object {
     unsafe fn getProcessContextRequirements(&self) -> uint32 {
         entry(self, 0, |r| {
-            if let Some(v) = lock(&r.caches).context_requirements {
-                return v;
-            }
-            match r.call(proto::GetProcessContextRequirements {}) {
-                Ok(v) => {
-                    lock(&r.caches).context_requirements = Some(v);
-                    v
-                }
-                Err(_) => 0,
-            }
+            r.cached(
+                |c| &mut c.context_requirements,
+                proto::GetProcessContextRequirements {},
+            )
+            .unwrap_or(0)
         })
     }
 }

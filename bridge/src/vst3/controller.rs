@@ -48,42 +48,18 @@ unsafe fn units_from(p: *const TChar) -> Option<Vec<u16>> {
 }
 
 pub fn params(r: &Remote) -> Vec<ParamRecord> {
-    if let Some(p) = lock(&r.caches).params.clone() {
-        return p;
-    }
-    match r.call(proto::GetParameterInfos {}) {
-        Ok(p) => {
-            lock(&r.caches).params = Some(p.clone());
-            p
-        }
-        Err(_) => Vec::new(),
-    }
+    r.cached(|c| &mut c.params, proto::GetParameterInfos {})
+        .unwrap_or_default()
 }
 
 fn units(r: &Remote) -> Vec<UnitRecord> {
-    if let Some(u) = lock(&r.caches).units.clone() {
-        return u;
-    }
-    match r.call(proto::GetUnits {}) {
-        Ok(u) => {
-            lock(&r.caches).units = Some(u.clone());
-            u
-        }
-        Err(_) => Vec::new(),
-    }
+    r.cached(|c| &mut c.units, proto::GetUnits {})
+        .unwrap_or_default()
 }
 
 fn program_lists(r: &Remote) -> Vec<ProgramListRecord> {
-    if let Some(l) = lock(&r.caches).program_lists.clone() {
-        return l;
-    }
-    match r.call(proto::GetProgramLists {}) {
-        Ok(l) => {
-            lock(&r.caches).program_lists = Some(l.clone());
-            l
-        }
-        Err(_) => Vec::new(),
-    }
+    r.cached(|c| &mut c.program_lists, proto::GetProgramLists {})
+        .unwrap_or_default()
 }
 
 /// Sends the bytes of the DAW's stream with a request built from them.

@@ -72,6 +72,9 @@ impl Member for Remote {
         self.link.connect(Arc::clone(process), instance);
         self.restored_instance.store(0, Ordering::Release);
         if lock(&self.config).active {
+            // A processing plugin starts again before its first block.
+            let processing = self.link.processing.load(Ordering::Acquire);
+            self.link.needs_start.store(processing, Ordering::Release);
             self.link.up.store(true, Ordering::SeqCst);
         }
         // After a restart (not the first making of an object created from
@@ -122,7 +125,6 @@ impl Remote {
         let id = self.create_on(process).map_err(|e| process.explain(e))?;
         self.restored_instance.store(id, Ordering::Release);
         let cfg = lock(&self.config).clone();
-        let timeout = self.timeout_main();
         macro_rules! call {
             ($req:expr) => {
                 self.call_on(process, id, $req, &[], self.timeout_slow())
@@ -205,15 +207,6 @@ impl Remote {
                 .map_err(|e| format!("the plugin refused to activate again: {e}"))?;
             if r != 0 {
                 return Err(format!("the plugin refused to activate again ({r})"));
-            }
-            if cfg.processing {
-                let _ = self.call_on(
-                    process,
-                    id,
-                    proto::SetProcessing { state: true },
-                    &[],
-                    timeout,
-                );
             }
         }
         for ((direction, bus), samples) in &cfg.presentation_latency {

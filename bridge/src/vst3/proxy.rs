@@ -67,7 +67,6 @@ pub struct Config {
     pub arrangements: Option<(Vec<u64>, Vec<u64>)>,
     pub setup: Option<SetupRecord>,
     pub active: bool,
-    pub processing: bool,
     pub knob_mode: Option<i32>,
     pub automation_state: Option<i32>,
     /// `(direction, bus) → samples`.
@@ -374,6 +373,24 @@ impl Remote {
         self.call_fds(req, &[], self.timeout_main()).map(|(r, _)| r)
     }
 
+    /// The answer kept in `slot`, else `req`'s (kept there when the call
+    /// succeeds): what does not change between calls is asked once.
+    pub fn cached<R: Request>(
+        &self,
+        slot: fn(&mut Caches) -> &mut Option<R::Response>,
+        req: R,
+    ) -> Option<R::Response>
+    where
+        R::Response: Clone,
+    {
+        if let Some(v) = slot(&mut lock(&self.caches)).clone() {
+            return Some(v);
+        }
+        let v = self.call(req).ok()?;
+        *slot(&mut lock(&self.caches)) = Some(v.clone());
+        Some(v)
+    }
+
     /// A call whose failure the DAW can only see as `default`.
     pub fn query<R: Request>(&self, req: R, default: R::Response) -> R::Response {
         match self.call(req) {
@@ -465,12 +482,8 @@ impl Remote {
 
     /// The real class id of this component's controller, if it has one.
     pub fn controller_cid(&self) -> Option<Guid> {
-        if let Some(c) = lock(&self.caches).controller_cid {
-            return c;
-        }
-        let c = self.call(proto::GetControllerClassId {}).ok()?;
-        lock(&self.caches).controller_cid = Some(c);
-        c
+        self.cached(|c| &mut c.controller_cid, proto::GetControllerClassId {})
+            .flatten()
     }
 
     /// The instance a peer restored just before us has, or its live one.
