@@ -61,10 +61,7 @@ pub fn collect(config: &Config, check_loads: bool) -> Result<Vec<CopyStatus>> {
                 .map(|b| (b, PluginFormat::Vst3)),
         );
     for (copy, format) in copies {
-        let library = match format {
-            PluginFormat::Clap => copy.clone(),
-            PluginFormat::Vst3 => bulkhead_vst3_support::bridged::bundle_library(&copy),
-        };
+        let library = bulkhead_common::manifest::plugin_binary(&copy);
         let manifest = Manifest::load_for(&library);
         let mut s = CopyStatus {
             copy: copy.clone(),

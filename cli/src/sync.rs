@@ -76,23 +76,52 @@ impl Install {
 
 /// Why the copy at `dest` of `real` is not current (empty: it is).
 pub fn staleness(install: &Install, real: &Path, dest: &Path) -> Vec<String> {
-    let mut why = Vec::new();
-    match std::fs::read(dest) {
-        Ok(b) if b == install.library_bytes => {}
-        Ok(_) => why.push("the copy is an older bridge".to_string()),
-        Err(_) => return vec!["no copy yet".into()],
+    library_staleness(install, real, dest, PluginFormat::Clap).0
+}
+
+/// Whether `m`'s cache holds the real plugin's scan, fresh.
+fn cache_fresh(m: &Manifest, format: PluginFormat) -> bool {
+    match format {
+        PluginFormat::Clap => m.fresh_descriptors().is_some(),
+        PluginFormat::Vst3 => m.fresh_vst3_classes().is_some(),
     }
-    match Manifest::load_for(dest) {
+}
+
+/// Why a copy's library `lib` and its manifest are not current (empty: they
+/// are), and the manifest when it could be read: the rule both formats'
+/// copies follow.
+pub(crate) fn library_staleness(
+    install: &Install,
+    real: &Path,
+    lib: &Path,
+    format: PluginFormat,
+) -> (Vec<String>, Option<Manifest>) {
+    let mut why = Vec::new();
+    match std::fs::read(lib) {
+        Ok(b) if b == install.library_bytes => {}
+        Ok(_) => why.push("the copy's library is an older bridge".to_string()),
+        Err(_) => return (vec!["no copy yet".into()], None),
+    }
+    match Manifest::load_for(lib) {
         Ok(m) => {
             if !manifest_names(&m, real, &install.host) {
                 why.push("the manifest names another plugin or host".into());
-            } else if m.fresh_descriptors().is_none() {
-                why.push("the real plugin changed (or its descriptors are not cached)".into());
+            } else if !cache_fresh(&m, format) {
+                why.push(format!(
+                    "the real plugin changed (or its {} are not cached)",
+                    match format {
+                        PluginFormat::Clap => "descriptors",
+                        PluginFormat::Vst3 => "classes",
+                    }
+                ));
             }
+            (why, Some(m))
         }
-        Err(e) => why.push(format!("the manifest is unusable: {e}")),
+        Err(e) => {
+            why.push(format!("the manifest is unusable: {e}"));
+            (why, None)
+        }
     }
-    why
 }
 
 pub(crate) fn absolute(p: &Path) -> PathBuf {
@@ -121,6 +150,39 @@ pub(crate) fn replace_file(from: &Path, to: &Path) -> std::io::Result<()> {
     r
 }
 
+/// Makes or refreshes a copy's library `lib` and its manifest after a
+/// successful scan, the rule both formats' copies follow; the manifest.
+pub(crate) fn write_library_and_manifest(
+    install: &Install,
+    real: &Path,
+    lib: &Path,
+    format: PluginFormat,
+) -> std::io::Result<Manifest> {
+    let old = Manifest::load_for(lib).ok();
+    let names_right = old
+        .as_ref()
+        .is_some_and(|m| manifest_names(m, real, &install.host));
+    // The library is rewritten when it differs, and also when the real
+    // plugin changed: DAWs key their plugin caches on the file's mtime, so
+    // a copy whose plugin changed must look changed.
+    let same_bytes = std::fs::read(lib).is_ok_and(|b| b == install.library_bytes);
+    let fresh = names_right && old.as_ref().is_some_and(|m| cache_fresh(m, format));
+    if !same_bytes || !fresh {
+        replace_file(&install.library, lib)?;
+    }
+    if !names_right {
+        let mut m = Manifest::new(absolute(real));
+        m.host = Some(absolute(&install.host));
+        // Settings the user put in an older manifest are kept.
+        if let Some(o) = &old {
+            m.policy = o.policy;
+            m.group.clone_from(&o.group);
+        }
+        m.store_for(lib)?;
+    }
+    Manifest::load_for(lib).map_err(std::io::Error::other)
+}
+
 /// Makes or refreshes the copy at `dest` after a successful scan.
 fn write_copy(
     install: &Install,
@@ -128,30 +190,7 @@ fn write_copy(
     dest: &Path,
     descriptors: &[bulkhead_common::protocol::clap::plugin::PluginDescriptor],
 ) -> std::io::Result<()> {
-    let old = Manifest::load_for(dest).ok();
-    // The library is rewritten when it differs, and also when the real
-    // plugin changed: DAWs key their plugin caches on the file's mtime, so
-    // a copy whose plugin changed must look changed.
-    let same_bytes = std::fs::read(dest).is_ok_and(|b| b == install.library_bytes);
-    let cache_fresh = old
-        .as_ref()
-        .is_some_and(|m| manifest_names(m, real, &install.host) && m.fresh_descriptors().is_some());
-    if !same_bytes || !cache_fresh {
-        replace_file(&install.library, dest)?;
-    }
-    let names_right = old
-        .as_ref()
-        .is_some_and(|m| manifest_names(m, real, &install.host));
-    if !names_right {
-        let mut m = Manifest::new(absolute(real));
-        m.host = Some(absolute(&install.host));
-        // A policy the user put in an older manifest is kept.
-        if let Some(o) = &old {
-            m.policy = o.policy;
-        }
-        m.store_for(dest)?;
-    }
-    let m = Manifest::load_for(dest).map_err(std::io::Error::other)?;
+    let m = write_library_and_manifest(install, real, dest, PluginFormat::Clap)?;
     m.cache_descriptors(descriptors);
     if m.fresh_descriptors().is_none() {
         return Err(std::io::Error::other(

@@ -9,63 +9,26 @@
 //! The same rule as for CLAP copies: nothing is written when the bundle is
 //! current (library bytes, manifest, fresh cache, moduleinfo text).
 
-use crate::sync::{absolute, manifest_names, replace_file, Install};
-use bulkhead_common::manifest::{self, Manifest};
+use crate::sync::{library_staleness, write_library_and_manifest, Install};
+use bulkhead_common::manifest;
 use bulkhead_common::protocol::clap::plugin::PluginDescriptor;
 use bulkhead_common::protocol::vst3::types::ModuleClasses;
-use bulkhead_vst3_support::bridged::{bridged_moduleinfo, bundle_library};
+use bulkhead_common::scan::PluginFormat;
+use bulkhead_vst3_support::bridged::{bundle_library, moduleinfo_path, moduleinfo_text};
 use bulkhead_vst3_support::com::guid_hex;
 use bulkhead_vst3_support::factory::AUDIO_MODULE_CLASS;
 use std::path::{Path, PathBuf};
 
-/// `Contents/Resources/moduleinfo.json` of the bundle `bundle`.
-pub fn moduleinfo_path(bundle: &Path) -> PathBuf {
-    bundle
-        .join("Contents")
-        .join("Resources")
-        .join("moduleinfo.json")
-}
-
-/// The moduleinfo.json text of the bridged bundle `dest` for `classes`,
-/// as [`bulkhead_vst3_support::bridged::make_bridged_bundle`] writes it.
-pub fn moduleinfo_text(dest: &Path, classes: &ModuleClasses) -> std::io::Result<String> {
-    let name = dest
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    serde_json::to_string_pretty(&bridged_moduleinfo(&name, classes)).map_err(std::io::Error::other)
-}
-
 /// Why the bridged bundle `dest` of the real bundle `real` is not current
 /// (empty: it is).
 pub fn staleness(install: &Install, real: &Path, dest: &Path) -> Vec<String> {
-    let lib = bundle_library(dest);
-    let mut why = Vec::new();
-    match std::fs::read(&lib) {
-        Ok(b) if b == install.library_bytes => {}
-        Ok(_) => why.push("the bundle's library is an older bridge".to_string()),
-        Err(_) => return vec!["no copy yet".into()],
-    }
-    match Manifest::load_for(&lib) {
-        Ok(m) => {
-            if !manifest_names(&m, real, &install.host) {
-                why.push("the manifest names another plugin or host".into());
-            } else {
-                match m.fresh_vst3_classes() {
-                    None => {
-                        why.push("the real plugin changed (or its classes are not cached)".into())
-                    }
-                    Some(classes) => {
-                        let want = moduleinfo_text(dest, &classes).ok();
-                        let have = std::fs::read_to_string(moduleinfo_path(dest)).ok();
-                        if want.is_none() || want != have {
-                            why.push("moduleinfo.json is missing or out of date".into());
-                        }
-                    }
-                }
-            }
+    let (mut why, m) = library_staleness(install, real, &bundle_library(dest), PluginFormat::Vst3);
+    if let (true, Some(classes)) = (why.is_empty(), m.and_then(|m| m.fresh_vst3_classes())) {
+        let want = moduleinfo_text(dest, &classes).ok();
+        let have = std::fs::read_to_string(moduleinfo_path(dest)).ok();
+        if want.is_none() || want != have {
+            why.push("moduleinfo.json is missing or out of date".into());
         }
-        Err(e) => why.push(format!("the manifest is unusable: {e}")),
     }
     why
 }
@@ -96,30 +59,7 @@ pub fn write_bundle(
     classes: &ModuleClasses,
 ) -> std::io::Result<()> {
     let lib = bundle_library(dest);
-    let old = Manifest::load_for(&lib).ok();
-    // As for CLAP copies: the library is rewritten when the real plugin
-    // changed too, so a DAW keying its cache on the file's mtime rescans.
-    let same_bytes = std::fs::read(&lib).is_ok_and(|b| b == install.library_bytes);
-    let cache_fresh = old.as_ref().is_some_and(|m| {
-        manifest_names(m, real, &install.host) && m.fresh_vst3_classes().is_some()
-    });
-    if !same_bytes || !cache_fresh {
-        replace_file(&install.library, &lib)?;
-    }
-    let names_right = old
-        .as_ref()
-        .is_some_and(|m| manifest_names(m, real, &install.host));
-    if !names_right {
-        let mut m = Manifest::new(absolute(real));
-        m.host = Some(absolute(&install.host));
-        // Settings the user put in an older manifest are kept.
-        if let Some(o) = &old {
-            m.policy = o.policy;
-            m.group.clone_from(&o.group);
-        }
-        m.store_for(&lib)?;
-    }
-    let m = Manifest::load_for(&lib).map_err(std::io::Error::other)?;
+    let m = write_library_and_manifest(install, real, &lib, PluginFormat::Vst3)?;
     m.cache_vst3_classes(classes);
     if m.fresh_vst3_classes().is_none() {
         return Err(std::io::Error::other(

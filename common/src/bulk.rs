@@ -127,8 +127,11 @@ struct Mapped {
 // SAFETY: the bytes are immutable while a `Blob` exists: the memfd is
 // sealed against writes, or (kept) against future writes with our own
 // writable mapping the only way in, which only a `BlobWriter` uses, and
-// it takes the mapping from the last `Blob` (`into_writer`). Valid until
-// `Mapped` drops.
+// it takes the mapping from the last `Blob` in this process
+// (`into_writer`). A host that mapped it let go before it answered the
+// call that carried it (its load handlers drop the blob, a VST3 stream
+// ends its lending), and the bridge reuses pages only after that answer.
+// Valid until `Mapped` drops.
 unsafe impl Send for Mapped {}
 // SAFETY: as above.
 unsafe impl Sync for Mapped {}

@@ -249,20 +249,28 @@ pub fn plugin_format(plugin: &Path) -> crate::scan::PluginFormat {
 }
 
 /// The library of a plugin: the file itself for CLAP, the bundle's
-/// `Contents/x86_64-linux/<name>.so` for a VST3 bundle (a directory; a
-/// single-file `.vst3` is its own library).
+/// library for a VST3 bundle (a directory; a single-file `.vst3` is its own
+/// library).
 pub fn plugin_binary(plugin: &Path) -> PathBuf {
     if plugin_format(plugin) == crate::scan::PluginFormat::Vst3 && plugin.is_dir() {
-        let stem = plugin.file_stem().unwrap_or_default();
-        let mut name = stem.to_os_string();
-        name.push(".so");
-        plugin
-            .join("Contents")
-            .join(format!("{}-linux", std::env::consts::ARCH))
-            .join(name)
+        bundle_library(plugin)
     } else {
         plugin.to_path_buf()
     }
+}
+
+/// A VST3 bundle's architecture folder for this machine (`x86_64-linux`,
+/// `aarch64-linux`, ...).
+pub fn arch_folder() -> String {
+    format!("{}-linux", std::env::consts::ARCH)
+}
+
+/// Where the library of the VST3 bundle `bundle` lives:
+/// `Foo.vst3/Contents/<arch>-linux/Foo.so`.
+pub fn bundle_library(bundle: &Path) -> PathBuf {
+    let mut name = bundle.file_stem().unwrap_or_default().to_os_string();
+    name.push(".so");
+    bundle.join("Contents").join(arch_folder()).join(name)
 }
 
 /// Where the manifest of the bridged copy at `copy` lives.
@@ -589,12 +597,6 @@ impl Manifest {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         std::fs::write(&tmp, text)?;
         std::fs::rename(tmp, path)
-    }
-
-    /// The real plugin's format, from its name (`.vst3` bundles; CLAP
-    /// otherwise).
-    pub fn plugin_format(&self) -> crate::scan::PluginFormat {
-        plugin_format(&self.plugin)
     }
 
     /// The cached VST3 classes, under the same rules as

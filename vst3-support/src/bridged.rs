@@ -12,7 +12,6 @@ use bulkhead_common::protocol::vst3::types::{ClassRecord, FactoryRecord, ModuleC
 
 use crate::com::Guid;
 use crate::factory::{ClassInfo, FactoryInfo};
-use crate::module::arch_folder;
 
 /// XOR-ed into a real class id to make the bridged one: the two never
 /// coincide, and each is computed from the other.
@@ -81,12 +80,26 @@ pub fn bridged_class(c: &ClassRecord) -> ClassInfo {
     }
 }
 
-/// Where the library of the bundle `bundle` lives.
-pub fn bundle_library(bundle: &Path) -> PathBuf {
-    let stem = bundle.file_stem().unwrap_or_default();
-    let mut name = stem.to_os_string();
-    name.push(".so");
-    bundle.join("Contents").join(arch_folder()).join(name)
+pub use bulkhead_common::manifest::bundle_library;
+
+/// `Contents/Resources/moduleinfo.json` of the bundle `bundle`.
+pub fn moduleinfo_path(bundle: &Path) -> PathBuf {
+    bundle
+        .join("Contents")
+        .join("Resources")
+        .join("moduleinfo.json")
+}
+
+/// The moduleinfo.json text of the bridged bundle `dest` for `classes`.
+///
+/// # Errors
+/// The document could not be written as JSON.
+pub fn moduleinfo_text(dest: &Path, classes: &ModuleClasses) -> std::io::Result<String> {
+    let name = dest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    serde_json::to_string_pretty(&bridged_moduleinfo(&name, classes)).map_err(std::io::Error::other)
 }
 
 /// The moduleinfo document of a bridged module.
@@ -130,15 +143,9 @@ pub fn make_bridged_bundle(
     m.host = host.map(std::path::absolute).transpose()?;
     m.store_for(&lib)?;
     if let Some(classes) = classes {
-        let resources = dest.join("Contents").join("Resources");
-        std::fs::create_dir_all(&resources)?;
-        let name = dest
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text = serde_json::to_string_pretty(&bridged_moduleinfo(&name, classes))
-            .map_err(std::io::Error::other)?;
-        let path = resources.join("moduleinfo.json");
+        let path = moduleinfo_path(dest);
+        std::fs::create_dir_all(path.parent().expect("moduleinfo.json has a folder"))?;
+        let text = moduleinfo_text(dest, classes)?;
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, text)?;
         std::fs::rename(tmp, path)?;

@@ -21,10 +21,7 @@ type ModuleEntryFn = unsafe extern "C" fn(*mut c_void) -> bool;
 type ModuleExitFn = unsafe extern "C" fn() -> bool;
 type GetFactoryFn = unsafe extern "system" fn() -> *mut IPluginFactory;
 
-/// The bundle's architecture folder for this machine (`x86_64-linux`, `aarch64-linux`, ...).
-pub fn arch_folder() -> String {
-    format!("{}-linux", std::env::consts::ARCH)
-}
+pub use bulkhead_common::manifest::arch_folder;
 
 /// The binary inside a bundle: `Foo.vst3/Contents/<arch>-linux/Foo.so`. A path that is a file
 /// (a bare `.so`, or the old single-file `.vst3`) is its own binary.
@@ -32,14 +29,7 @@ pub fn bundle_binary(bundle: &Path) -> PathBuf {
     if bundle.is_file() {
         return bundle.to_path_buf();
     }
-    let stem = bundle
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    bundle
-        .join("Contents")
-        .join(arch_folder())
-        .join(format!("{stem}.so"))
+    bulkhead_common::manifest::bundle_library(bundle)
 }
 
 struct ModuleInner {
