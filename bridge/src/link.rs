@@ -33,6 +33,9 @@ pub struct Link {
     pub processing: AtomicBool,
     /// The plugin called `state.mark_dirty` since the last saved state.
     pub state_dirty: AtomicBool,
+    /// When the state was last saved in the background (the first look
+    /// starts the clock).
+    last_refresh: Mutex<Option<Instant>>,
     /// The active audio region, so a dying host's waiter can be woken.
     pub region: Mutex<Option<Arc<ShmRegion>>>,
     /// Socket-synchronised mode: our end of the block socket, and its
@@ -71,6 +74,7 @@ impl Link {
             needs_stop: AtomicBool::default(),
             processing: AtomicBool::default(),
             state_dirty: AtomicBool::default(),
+            last_refresh: Mutex::default(),
             region: Mutex::default(),
             sync: Mutex::default(),
             sync_fd: AtomicI32::new(-1),
@@ -216,5 +220,24 @@ impl Link {
                     .take_fault()
                     .map(|f| format!("audio region: {f}"))
             })
+    }
+}
+
+impl Link {
+    /// Whether a background save of the state is due: every `every`, and
+    /// sooner, though not more often than `debounce` (plugins may say so
+    /// on every edit), after the plugin said its state changed. When due,
+    /// the clock restarts and the change is taken as saved.
+    pub fn save_due(&self, every: Duration, debounce: Duration) -> bool {
+        let now = Instant::now();
+        let mut last = self.last_refresh.lock().unwrap_or_else(|p| p.into_inner());
+        let since = now.duration_since(*last.get_or_insert(now));
+        let dirty = self.state_dirty.load(Ordering::Acquire);
+        if since < every && !(dirty && since >= debounce.min(every)) {
+            return false;
+        }
+        *last = Some(now);
+        self.state_dirty.store(false, Ordering::Release);
+        true
     }
 }

@@ -154,20 +154,9 @@ impl Member for Inner {
         if every == 0 || !self.extensions.get().is_some_and(|e| e.state) {
             return;
         }
-        let now = Instant::now();
-        let since = {
-            let mut last = Inner::lock(&self.last_refresh);
-            now.duration_since(*last.get_or_insert(now))
-        };
-        // A plugin that said its state changed is saved sooner, but not
-        // more often than DIRTY_DEBOUNCE (plugins may say so on every edit).
-        let dirty = self.link.state_dirty.load(Ordering::Acquire);
-        let due = Policy::ms(every);
-        if since < due && !(dirty && since >= DIRTY_DEBOUNCE.min(due)) {
+        if !self.link.save_due(Policy::ms(every), DIRTY_DEBOUNCE) {
             return;
         }
-        *Inner::lock(&self.last_refresh) = Some(now);
-        self.link.state_dirty.store(false, Ordering::Release);
         let generation = self.state_generation.load(Ordering::Acquire);
         let saved = save_blob(self, None, self.timeout_slow(), &mut |cb| {
             self.defer_callback(cb)

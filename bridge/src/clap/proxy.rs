@@ -82,8 +82,6 @@ pub struct Inner {
     /// Held by the DAW's activate/deactivate and by a restart, so that a
     /// restored host sees the activation state the DAW last set.
     pub lifecycle: Mutex<()>,
-    /// When the state was last saved in the background.
-    pub last_refresh: Mutex<Option<std::time::Instant>>,
     /// The host flooded us with this many callbacks in a second.
     pub flood: Mutex<Option<u64>>,
 }
@@ -419,7 +417,6 @@ impl Proxy {
             index: self.index,
             daw,
             link: Arc::new(Link::new(group)),
-            last_refresh: Mutex::new(None),
             flood: Mutex::new(None),
             policy: self.bundle.manifest.policy,
             extensions: OnceLock::new(),

@@ -89,11 +89,9 @@ impl Member for Remote {
         if every == 0 {
             return;
         }
-        let dirty = self.link.state_dirty.load(Ordering::Acquire);
-        if !state::refresh_due(self, Policy::ms(every), dirty, DIRTY_DEBOUNCE) {
+        if !self.link.save_due(Policy::ms(every), DIRTY_DEBOUNCE) {
             return;
         }
-        self.link.state_dirty.store(false, Ordering::Release);
         state::refresh(self);
     }
 

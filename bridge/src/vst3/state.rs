@@ -12,8 +12,6 @@ use bulkhead_common::protocol::vst3::{self as proto, StateTarget};
 use bulkhead_common::InstanceId;
 use bulkhead_vst3_support::strings::wstring_from_array;
 use std::os::fd::AsRawFd;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use vst3::Steinberg::Vst::{IAttributeListTrait, IStreamAttributes, IStreamAttributesTrait};
 use vst3::Steinberg::*;
 
@@ -343,28 +341,6 @@ pub fn restore_states(
         }
     }
     Ok(())
-}
-
-static REFRESHED: Mutex<Vec<(usize, Instant)>> = Mutex::new(Vec::new());
-
-/// Whether a background save is due for `remote`.
-pub fn refresh_due(remote: &Remote, every: Duration, dirty: bool, debounce: Duration) -> bool {
-    let key = remote as *const Remote as usize;
-    let now = Instant::now();
-    let mut all = lock(&REFRESHED);
-    let last = match all.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, t)) => t,
-        None => {
-            all.push((key, now));
-            return false;
-        }
-    };
-    let since = now.duration_since(*last);
-    if since < every && !(dirty && since >= debounce.min(every)) {
-        return false;
-    }
-    *last = now;
-    true
 }
 
 /// Saves the states the object has in the background (off the DAW's
